@@ -1,0 +1,141 @@
+/**
+ * `deno task bench`: training and inference images/s at a batch size for each model and
+ * backend, beside the PyTorch CPU reference measured in the same run.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import * as E from "fp-ts/Either";
+import { parseArgs } from "node:util";
+import { selectBackend } from "../backend/select_backend.ts";
+import { countCost } from "../models/cost.ts";
+import { buildModel, MODEL_NAMES } from "../models/zoo.ts";
+import { makeTrainStep } from "../stages/train_model.ts";
+import { runPeer } from "./peer.ts";
+
+const BACKENDS = ["auto", "wasm", "webgpu", "cpu"] as const;
+
+/** Images per second of `run` (one call = one batch) after warm-up, over `seconds`. */
+async function rate(run: () => Promise<unknown>, batch: number, seconds: number) {
+  for (let i = 0; i < 2; i++) await run();
+  const start = performance.now();
+  let n = 0;
+  while (n < 3 || performance.now() - start < seconds * 1000) await run(), n++;
+  return n * batch / ((performance.now() - start) / 1000);
+}
+
+async function measure(model: string, batch: number, seconds: number) {
+  const net = E.getOrElseW((e: { message: string }) => {
+    throw new Error(e.message);
+  })(buildModel(model, { seed: 0, classes: 10 }));
+  const { macs } = countCost(net);
+  const x = Float32Array.from({ length: batch * 32 * 32 * 3 }, (_, i) => Math.sin(i));
+  const y = Int32Array.from({ length: batch }, (_, i) => i % 10);
+  const trainer = makeTrainStep(net, [32, 32, 3], 10, { momentum: 0.9, weightDecay: 5e-4 });
+  const before = tf.memory().numTensors;
+  const train = await rate(() => trainer.step(x, y, batch, 0.01), batch, seconds);
+  const leaked = tf.memory().numTensors - before;
+  trainer.dispose();
+  const input = tf.tensor4d(x, [batch, 32, 32, 3]);
+  const infer = await rate(
+    async () => {
+      const out = net.predict(input) as tf.Tensor;
+      await out.data();
+      out.dispose();
+    },
+    batch,
+    seconds / 2,
+  );
+  input.dispose();
+  net.dispose();
+  // A training step costs about three forward passes (forward, input and filter gradients).
+  return {
+    train_img_s: round(train),
+    infer_img_s: round(infer),
+    train_gflop_s: round(train * 6 * macs / 1e9),
+    infer_gflop_s: round(infer * 2 * macs / 1e9),
+    leaked_tensors_per_run: leaked,
+  };
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+const usage =
+  `Usage: deno task bench [--model cifarnet,resnet20] [--backend auto|wasm,webgpu,cpu|all]
+  [--seconds 10] [--batch 64] [--no-peer] [--json]`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      model: { type: "string", default: "cifarnet,resnet20" },
+      backend: { type: "string", default: "auto" },
+      seconds: { type: "string", default: "10" },
+      batch: { type: "string", default: "64" },
+      "no-peer": { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) return console.log(usage), 0;
+  const models = values.model.split(",");
+  const backends = values.backend === "all" ? ["wasm", "webgpu", "cpu"] : values.backend.split(",");
+  const seconds = Number(values.seconds), batch = Number(values.batch);
+  const badModel = models.find((m) => !(MODEL_NAMES as readonly string[]).includes(m));
+  const badBackend = backends.find((b) => !(BACKENDS as readonly string[]).includes(b));
+  if (badModel || badBackend || !(seconds > 0) || !Number.isInteger(batch) || batch < 1) {
+    console.error(
+      badModel
+        ? `--model: unknown model "${badModel}", expected ${MODEL_NAMES.join(", ")}`
+        : badBackend
+        ? `--backend: unknown backend "${badBackend}", expected ${BACKENDS.join(", ")} or all`
+        : "--seconds must be > 0 and --batch a positive integer",
+    );
+    return 2;
+  }
+  for (const model of models) {
+    const peer = values["no-peer"] ? null : await runPeer({ model, batch, seconds });
+    if (peer && E.isLeft(peer)) console.error(`peer: ${peer.left.message}`);
+    const ref = peer && E.isRight(peer) ? peer.right : null;
+    for (const name of backends) {
+      const selected = await selectBackend(name as typeof BACKENDS[number]);
+      if (E.isLeft(selected)) {
+        console.error(`${name}: ${selected.left.message}`);
+        continue;
+      }
+      const info = selected.right;
+      const ours = await measure(model, batch, seconds);
+      const row = {
+        model,
+        backend: info.name,
+        adapter: info.adapter,
+        batch,
+        ...ours,
+        ...(ref
+          ? {
+            peer: ref.peer,
+            peer_train_img_s: ref.train_img_s,
+            peer_infer_img_s: ref.infer_img_s,
+            train_ratio: Math.round(ours.train_img_s / ref.train_img_s * 1000) / 1000,
+            infer_ratio: Math.round(ours.infer_img_s / ref.infer_img_s * 1000) / 1000,
+          }
+          : {}),
+      };
+      console.log(values.json ? JSON.stringify(row) : formatRow(row));
+    }
+  }
+  return 0;
+}
+
+function formatRow(r: Record<string, unknown>): string {
+  const ratio = r.train_ratio === undefined
+    ? "no PyTorch reference"
+    : `PyTorch ${r.peer_train_img_s} / ${r.peer_infer_img_s} img/s -> ` +
+      `ratio train ${r.train_ratio}x, infer ${r.infer_ratio}x`;
+  return `${r.model} on ${r.backend} (${r.adapter}), batch ${r.batch}: ` +
+    `train ${r.train_img_s} img/s (${r.train_gflop_s} GFLOP/s), ` +
+    `infer ${r.infer_img_s} img/s (${r.infer_gflop_s} GFLOP/s); ${ratio}`;
+}
+
+if (import.meta.main) Deno.exit(await main());

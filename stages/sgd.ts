@@ -1,0 +1,61 @@
+/**
+ * Stochastic gradient descent with momentum and L2 weight decay.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Hyper-parameters of {@linkcode sgdMomentum}. */
+export interface SgdOptions {
+  readonly momentum: number;
+  /** L2 penalty added to the gradient of kernels (not of biases or BN parameters). */
+  readonly weightDecay: number;
+}
+
+/** One optimiser: `step` applies gradients at a learning rate; `dispose` frees its state. */
+export interface Sgd {
+  readonly step: (grads: tf.NamedTensorMap, lr: number) => void;
+  readonly dispose: () => void;
+}
+
+/** Kernels get weight decay; biases and batch-normalisation parameters do not. */
+function decays(name: string): boolean {
+  return /(kernel|depthwise_kernel|pointwise_kernel)$/.test(name);
+}
+
+/**
+ * SGD as PyTorch computes it: `g += wd * w` (kernels only), `v = m * v + g`, `w -= lr * v`.
+ * The velocity buffers start at zero and live until `dispose`.
+ *
+ * @example
+ * ```ts
+ * const sgd = sgdMomentum(model.trainableWeights.map((w) => w.read() as tf.Variable),
+ *   { momentum: 0.9, weightDecay: 5e-4 });
+ * sgd.step(grads, 0.1);
+ * ```
+ */
+export function sgdMomentum(variables: readonly tf.Variable[], options: SgdOptions): Sgd {
+  const byName = new Map(variables.map((v) => [v.name, v]));
+  const velocity = new Map(
+    variables.map((v) => [v.name, tf.tidy(() => tf.variable(tf.zerosLike(v), false))]),
+  );
+  return {
+    step(grads, lr) {
+      tf.tidy(() => {
+        for (const [name, grad] of Object.entries(grads)) {
+          const w = byName.get(name);
+          const v = velocity.get(name);
+          if (!w || !v) throw new Error(`No trainable variable named "${name}"`);
+          const g = decays(name) && options.weightDecay > 0
+            ? tf.add(grad, tf.mul(w, options.weightDecay))
+            : grad;
+          const nextV = options.momentum > 0 ? tf.add(tf.mul(v, options.momentum), g) : g;
+          v.assign(nextV);
+          w.assign(tf.sub(w, tf.mul(nextV, lr)));
+        }
+      });
+    },
+    dispose() {
+      velocity.forEach((v) => v.dispose());
+    },
+  };
+}

@@ -1,0 +1,184 @@
+/**
+ * The training loop over a tfjs model: cross-entropy, SGD with momentum and weight
+ * decay, a learning-rate schedule, batch normalisation in training mode.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import * as E from "fp-ts/Either";
+import { batches, type Normalisation } from "../datasets/batches.ts";
+import type { ImageSet } from "../datasets/image_set.ts";
+import { learningRate, type Schedule } from "./schedule.ts";
+import { sgdMomentum, type SgdOptions } from "./sgd.ts";
+
+/** Options of a training run; all of them go into the snapshot's lineage. */
+export interface TrainOptions {
+  readonly epochs: number;
+  readonly batchSize: number;
+  /** Base learning rate. */
+  readonly lr: number;
+  readonly momentum: number;
+  readonly weightDecay: number;
+  readonly schedule: Schedule;
+  /** Pad-4 random crop and horizontal flip. */
+  readonly augment: boolean;
+  /** Seeds the order of the examples and the augmentation. */
+  readonly seed: number;
+  /** Stop each epoch after this many steps (a quick run); null for whole epochs. */
+  readonly stepsPerEpoch: number | null;
+  readonly normalisation: Normalisation;
+}
+
+/** Progress after one step, for a progress bar. */
+export interface StepReport {
+  readonly epoch: number;
+  readonly epochs: number;
+  readonly step: number;
+  readonly totalSteps: number;
+  readonly loss: number;
+  readonly lr: number;
+  readonly imagesPerSecond: number;
+  readonly etaSeconds: number;
+}
+
+/** What a finished run measured. */
+export interface TrainResult {
+  /** Mean loss over the last epoch. */
+  readonly loss: number;
+  readonly steps: number;
+  readonly images: number;
+  readonly seconds: number;
+  readonly imagesPerSecond: number;
+}
+
+/** The loss or the weights became NaN or infinite. */
+export interface Diverged {
+  readonly _tag: "Diverged";
+  readonly step: number;
+  readonly loss: number;
+  readonly message: string;
+}
+
+/** One training step: forward, backward, SGD update; resolves to the batch's loss. */
+export type TrainStep = (
+  x: Float32Array,
+  y: Int32Array,
+  size: number,
+  lr: number,
+) => Promise<number>;
+
+/**
+ * A training step for `model` (images of `shape` [h, w, c], `classes` outputs): mean
+ * softmax cross-entropy with batch normalisation in training mode, then SGD. The step
+ * keeps the optimiser's state until `dispose`; every other tensor is freed each step.
+ *
+ * @example
+ * ```ts
+ * const { step, dispose } = makeTrainStep(model, [32, 32, 3], 10, { momentum: 0.9, weightDecay: 5e-4 });
+ * const loss = await step(batch.x, batch.y, batch.size, 0.05);
+ * dispose();
+ * ```
+ */
+export function makeTrainStep(
+  model: tf.LayersModel,
+  shape: readonly [number, number, number],
+  classes: number,
+  sgdOptions: SgdOptions,
+): { readonly step: TrainStep; readonly dispose: () => void } {
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const sgd = sgdMomentum(variables, sgdOptions);
+  const step: TrainStep = async (xData, yData, size, lr) => {
+    const lossTensor = tf.tidy(() => {
+      const x = tf.tensor4d(xData.subarray(0, size * shape[0] * shape[1] * shape[2]), [
+        size,
+        ...shape,
+      ]);
+      const y = tf.oneHot(tf.tensor1d(yData.subarray(0, size), "int32"), classes);
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = model.apply(x, { training: true }) as tf.Tensor;
+        return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+      }, variables);
+      sgd.step(grads, lr);
+      return value;
+    });
+    const loss = (await lossTensor.data())[0];
+    lossTensor.dispose();
+    return loss;
+  };
+  return { step, dispose: sgd.dispose };
+}
+
+/**
+ * Trains `model` in place (the stages wrap it so that snapshots stay immutable) and
+ * reports progress after every step. Stops at the first non-finite loss.
+ *
+ * @example
+ * ```ts
+ * const result = await trainModel(model, split.train, options, (r) => console.log(r.loss));
+ * ```
+ */
+export async function trainModel(
+  model: tf.LayersModel,
+  data: ImageSet,
+  options: TrainOptions,
+  onStep: (report: StepReport) => void = () => {},
+): Promise<E.Either<Diverged, TrainResult>> {
+  const shape = [data.height, data.width, data.channels] as const;
+  const { step: trainStep, dispose } = makeTrainStep(model, shape, data.classes, options);
+  const full = Math.floor(data.count / options.batchSize);
+  const perEpoch = Math.min(full, options.stepsPerEpoch ?? full);
+  const totalSteps = perEpoch * options.epochs;
+  const start = performance.now();
+  let step = 0, images = 0, epochLoss = 0;
+  try {
+    for (let epoch = 0; epoch < options.epochs; epoch++) {
+      epochLoss = 0;
+      const stream = batches(data, {
+        ...options.normalisation,
+        batchSize: options.batchSize,
+        seed: options.seed,
+        epoch,
+        shuffle: true,
+        augment: options.augment,
+        dropLast: true,
+      });
+      let inEpoch = 0;
+      for (const batch of stream) {
+        if (inEpoch === perEpoch) break;
+        const lr = learningRate(options.schedule, options.lr, step, totalSteps);
+        const loss = await trainStep(batch.x, batch.y, batch.size, lr);
+        if (!Number.isFinite(loss)) {
+          return E.left({
+            _tag: "Diverged",
+            step,
+            loss,
+            message: `Training diverged at step ${step} (epoch ${epoch + 1}): loss is ${loss}; ` +
+              `lower the learning rate (${options.lr})`,
+          });
+        }
+        step++, inEpoch++, images += batch.size, epochLoss += loss;
+        const seconds = (performance.now() - start) / 1000;
+        const imagesPerSecond = images / seconds;
+        onStep({
+          epoch: epoch + 1,
+          epochs: options.epochs,
+          step,
+          totalSteps,
+          loss,
+          lr,
+          imagesPerSecond,
+          etaSeconds: (totalSteps - step) * options.batchSize / imagesPerSecond,
+        });
+      }
+    }
+  } finally {
+    dispose();
+  }
+  const seconds = (performance.now() - start) / 1000;
+  return E.right({
+    loss: epochLoss / Math.max(perEpoch, 1),
+    steps: step,
+    images,
+    seconds,
+    imagesPerSecond: images / seconds,
+  });
+}

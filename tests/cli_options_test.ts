@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import * as E from "fp-ts/Either";
+import { flagName, helpText, parseOptions } from "../cli/options.ts";
+
+function message(args: string[]): string {
+  const result = parseOptions(args);
+  assert.ok(E.isLeft(result), `${args.join(" ")} must be refused`);
+  return result.left.message;
+}
+
+Deno.test("parseOptions() fills every default", () => {
+  const result = parseOptions([]);
+  assert.ok(E.isRight(result));
+  assert.equal(result.right.model, "cifarnet");
+  assert.equal(result.right.batchSize, 64);
+  assert.equal(result.right.stepsPerEpoch, null);
+});
+
+Deno.test("parseOptions() converts numbers and names", () => {
+  const result = parseOptions(["--model", "resnet20", "--epochs", "3", "--lr", "0.1"]);
+  assert.ok(E.isRight(result));
+  assert.deepEqual([result.right.model, result.right.epochs, result.right.lr], [
+    "resnet20",
+    3,
+    0.1,
+  ]);
+});
+
+Deno.test("parseOptions() names the flag, the value and what is allowed", () => {
+  assert.equal(
+    message(["--epochs", "two"]),
+    "--epochs: expected a positive integer, got not a number",
+  );
+  assert.equal(message(["--epochs", "0"]), "--epochs: expected a positive integer, got 0");
+  assert.match(
+    message(["--model", "vgg"]),
+    /^--model: expected one of cifarnet, resnet20.*got "vgg"$/,
+  );
+  assert.match(message(["--momentum", "1"]), /^--momentum: expected a number in \[0, 1\)/);
+  assert.match(
+    message(["--steps-per-epoch=-1"]),
+    /^--steps-per-epoch: expected a positive integer/,
+  );
+  assert.match(message(["--frobnicate"]), /frobnicate/);
+});
+
+Deno.test("helpText() lists every flag with its default", () => {
+  const text = helpText();
+  for (const flag of ["--batch-size", "--weight-decay", "--backend", "--json"]) {
+    assert.ok(text.includes(flag), `help lacks ${flag}`);
+  }
+  assert.match(text, /--epochs <number>\s+training epochs \(default: 1\)/);
+  assert.equal(flagName("stepsPerEpoch"), "--steps-per-epoch");
+});
