@@ -23,15 +23,17 @@ export function progressLine(r: StepReport, width = 24): string {
 }
 
 /**
- * A progress reporter that redraws at most every `intervalMs` and finishes with a
- * newline; silent when `quiet`.
+ * A progress reporter on standard error, silent when `quiet`. On a terminal it redraws
+ * one line at most every 250 ms; into a file or pipe it writes a line every 10 s.
  */
-export function progressBar(quiet: boolean, intervalMs = 250) {
+export function progressBar(quiet: boolean, terminal = Deno.stderr.isTerminal()) {
   const encoder = new TextEncoder();
+  const intervalMs = terminal ? 250 : 10_000;
   let last = 0, drawn = false, latest: StepReport | null = null;
   const draw = (r: StepReport) => {
-    Deno.stderr.writeSync(encoder.encode(`\r${progressLine(r)}\x1b[K`));
-    drawn = true;
+    const text = terminal ? `\r${progressLine(r)}\x1b[K` : `${progressLine(r)}\n`;
+    Deno.stderr.writeSync(encoder.encode(text));
+    drawn = terminal;
   };
   return {
     update(r: StepReport) {

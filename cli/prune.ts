@@ -38,7 +38,7 @@ function trainOptions(o: PruneOptions, normalisation: TrainOptions["normalisatio
   return {
     epochs: o.epochs,
     batchSize: o.batchSize,
-    lr: o.lr,
+    lr: o.lr ?? (o.model === "cifarnet" ? 0.01 : 0.1),
     momentum: o.momentum,
     weightDecay: o.weightDecay,
     schedule: o.schedule === "cosine"

@@ -58,13 +58,20 @@ export interface Diverged {
   readonly message: string;
 }
 
-/** One training step: forward, backward, SGD update; resolves to the batch's loss. */
+/** What one step reports: the batch's loss and the sum of all trainable weights after it. */
+export interface StepResult {
+  readonly loss: number;
+  /** Non-finite once any weight is NaN or infinite (or the weights overflow). */
+  readonly weightSum: number;
+}
+
+/** One training step: forward, backward, SGD update. */
 export type TrainStep = (
   x: Float32Array,
   y: Int32Array,
   size: number,
   lr: number,
-) => Promise<number>;
+) => Promise<StepResult>;
 
 /**
  * A training step for `model` (images of `shape` [h, w, c], `classes` outputs): mean
@@ -74,7 +81,7 @@ export type TrainStep = (
  * @example
  * ```ts
  * const { step, dispose } = makeTrainStep(model, [32, 32, 3], 10, { momentum: 0.9, weightDecay: 5e-4 });
- * const loss = await step(batch.x, batch.y, batch.size, 0.05);
+ * const { loss } = await step(batch.x, batch.y, batch.size, 0.05);
  * dispose();
  * ```
  */
@@ -98,18 +105,18 @@ export function makeTrainStep(
         return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
       }, variables);
       sgd.step(grads, lr);
-      return value;
+      return tf.stack([value, tf.addN(variables.map((v) => tf.sum(v)))]);
     });
-    const loss = (await lossTensor.data())[0];
+    const [loss, weightSum] = await lossTensor.data();
     lossTensor.dispose();
-    return loss;
+    return { loss, weightSum };
   };
   return { step, dispose: sgd.dispose };
 }
 
 /**
  * Trains `model` in place (the stages wrap it so that snapshots stay immutable) and
- * reports progress after every step. Stops at the first non-finite loss.
+ * reports progress after every step. Stops at the first step whose loss or weights are not finite.
  *
  * @example
  * ```ts
@@ -145,13 +152,16 @@ export async function trainModel(
       for (const batch of stream) {
         if (inEpoch === perEpoch) break;
         const lr = learningRate(options.schedule, options.lr, step, totalSteps);
-        const loss = await trainStep(batch.x, batch.y, batch.size, lr);
-        if (!Number.isFinite(loss)) {
+        const { loss, weightSum } = await trainStep(batch.x, batch.y, batch.size, lr);
+        if (!Number.isFinite(loss) || !Number.isFinite(weightSum)) {
+          const what = Number.isFinite(loss)
+            ? "the weights are no longer finite"
+            : `loss is ${loss}`;
           return E.left({
             _tag: "Diverged",
             step,
             loss,
-            message: `Training diverged at step ${step} (epoch ${epoch + 1}): loss is ${loss}; ` +
+            message: `Training diverged at step ${step} (epoch ${epoch + 1}): ${what}; ` +
               `lower the learning rate (${options.lr})`,
           });
         }
