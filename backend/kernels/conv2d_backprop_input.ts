@@ -1,0 +1,79 @@
+/**
+ * `Conv2DBackpropInput` as one forward convolution (the backend's fast Conv2D, XNNPACK on
+ * wasm): the output gradient, zero-dilated by the stride, convolved with the filter rotated
+ * by 180 degrees and with its channel axes swapped.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { type KernelBackendLike, type KernelRunner, kernelRunner } from "./kernel_util.ts";
+
+/** The kernel config of our input gradient for `backendName`. */
+export function conv2dBackpropInputConfig(backendName: string): tf.KernelConfig {
+  return {
+    kernelName: tf.Conv2DBackpropInput,
+    backendName,
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const k = kernelRunner(backend as KernelBackendLike, backendName);
+      const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+      return conv2dBackpropInput(k, dy, filter, attrs as unknown as tf.Conv2DBackpropInputAttrs);
+    },
+  };
+}
+
+/** Inserts `s - 1` zero rows/columns after each row/column of `dy` (NHWC). */
+function dilateByStride(k: KernelRunner, dy: tf.TensorInfo, sh: number, sw: number) {
+  if (sh === 1 && sw === 1) return dy;
+  const [n, oh, ow, c] = dy.shape;
+  const dy6 = k.run("Reshape", { x: dy }, { shape: [n, oh, 1, ow, 1, c] });
+  const padded = k.consume("PadV2", { x: dy6 }, {
+    paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]],
+    constantValue: 0,
+  }, dy6);
+  return k.consume("Reshape", { x: padded }, { shape: [n, oh * sh, ow * sw, c] }, padded);
+}
+
+/** Computes the input gradient with the backend's Conv2D, PadV2, Reverse and Transpose. */
+export function conv2dBackpropInput(
+  k: KernelRunner,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  attrs: tf.Conv2DBackpropInputAttrs,
+): tf.TensorInfo {
+  const { strides, pad, dimRoundingMode, inputShape, dataFormat } = attrs;
+  if (dataFormat !== "NHWC") throw new Error(`Conv2DBackpropInput: only NHWC, got ${dataFormat}`);
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
+  const [n, h, w] = inputShape;
+  const dilated = dilateByStride(k, dy, sh, sw);
+  const [, dh, dw, co] = dilated.shape;
+  const top = fh - 1 - info.padInfo.top;
+  const left = fw - 1 - info.padInfo.left;
+  const bottom = h + fh - 1 - dh - top;
+  const right = w + fw - 1 - dw - left;
+  const used = bottom < 0 || right < 0
+    ? k.run("Slice", { x: dilated }, {
+      begin: [0, 0, 0, 0],
+      size: [n, dh + Math.min(0, bottom), dw + Math.min(0, right), co],
+    })
+    : dilated;
+  if (used !== dilated && dilated !== dy) k.release(dilated);
+  const flipped = k.run("Reverse", { x: filter }, { dims: [0, 1] });
+  const swapped = k.consume("Transpose", { x: flipped }, { perm: [0, 1, 3, 2] }, flipped);
+  const dx = k.run("Conv2D", { x: used, filter: swapped }, {
+    strides: [1, 1],
+    pad: [[0, 0], [top, Math.max(0, bottom)], [left, Math.max(0, right)], [0, 0]],
+    dataFormat: "NHWC",
+    dilations: [1, 1],
+  });
+  k.release(swapped);
+  if (used !== dy) k.release(used);
+  return dx;
+}

@@ -1,0 +1,47 @@
+/**
+ * Our replacement kernels, per backend, and their idempotent registration.
+ *
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+import { conv2dBackpropFilterConfig } from "./kernels/conv2d_backprop_filter.ts";
+import { conv2dBackpropInputConfig } from "./kernels/conv2d_backprop_input.ts";
+import { batchMatMulConfig, fusedMatMulConfig } from "./kernels/mat_mul_transposed.ts";
+import { replaceKernel } from "./kernels/kernel_util.ts";
+import { maxPoolGradConfig } from "./kernels/max_pool_grad.ts";
+import { tileConfig } from "./kernels/tile.ts";
+
+/** Replacement kernel factories by backend name, keyed by kernel name. */
+const replacements: Record<string, Record<string, (backendName: string) => tf.KernelConfig>> = {
+  wasm: {
+    Conv2DBackpropFilter: conv2dBackpropFilterConfig,
+    Conv2DBackpropInput: conv2dBackpropInputConfig,
+    BatchMatMul: batchMatMulConfig,
+    _FusedMatMul: fusedMatMulConfig,
+    Tile: tileConfig,
+    MaxPoolGrad: maxPoolGradConfig,
+  },
+  webgpu: {
+    Conv2DBackpropFilter: conv2dBackpropFilterConfig,
+  },
+};
+
+const registered = new Map<string, readonly string[]>();
+
+/**
+ * Registers our kernels for `backendName` once (later calls return the first answer).
+ * `keepStock` names kernels to leave as the backend has them (for measurements).
+ * Returns the names of the kernels now replaced.
+ */
+export function registerKernels(
+  backendName: string,
+  keepStock: readonly string[] = [],
+): readonly string[] {
+  const done = registered.get(backendName);
+  if (done != null) return done;
+  const table = replacements[backendName] ?? {};
+  const names = Object.keys(table).filter((name) => !keepStock.includes(name));
+  for (const name of names) replaceKernel(table[name](backendName));
+  registered.set(backendName, names);
+  return names;
+}

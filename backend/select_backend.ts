@@ -1,0 +1,173 @@
+/**
+ * Picks and starts the TensorFlow.js backend, registers our replacement kernels on it and
+ * describes it as a small JSON value (printed at start, recorded in every snapshot).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import "@tensorflow/tfjs-backend-webgpu";
+import * as E from "fp-ts/Either";
+import {
+  type BackendError,
+  backendInitFailed,
+  backendUnavailable,
+  unknownBackend,
+} from "./errors.ts";
+import { registerGradients } from "./gradients/register_gradients.ts";
+import { registerKernels } from "./register_kernels.ts";
+import { withWasmThreads } from "./wasm_threads.ts";
+
+/** The names `selectBackend` accepts. */
+export const backendNames = ["auto", "webgpu", "wasm", "cpu"] as const;
+
+/** A name `selectBackend` accepts. */
+export type BackendName = typeof backendNames[number];
+
+/** What runs the tensors: JSON-serialisable, recorded in snapshots. */
+export interface BackendInfo {
+  /** The tfjs backend in use. */
+  readonly name: "webgpu" | "wasm" | "cpu";
+  /** e.g. "llvmpipe (LLVM 15.0.6, 256 bits), fallback" or "wasm simd, 1 thread". */
+  readonly adapter: string;
+  /** CPU threads the backend computes with (1 for webgpu: the GPU's own are not counted). */
+  readonly threads: number;
+  /** Kernels replaced by ours on this backend, then gradients replaced (all backends). */
+  readonly kernels: readonly string[];
+  /** The tfjs version. */
+  readonly tfjs: string;
+}
+
+/** Options of `selectBackend`. */
+export interface SelectOptions {
+  /** Kernels to leave as the backend has them (for measurements); default none. */
+  readonly keepStock?: readonly string[];
+  /**
+   * wasm threads, fixed by the first start of wasm in a process; default 1 (the
+   * single-threaded binary). More loads the threaded binary (see wasm_threads.ts: a program
+   * that asks for threads must end with `Deno.exit()`).
+   */
+  readonly threads?: number;
+}
+
+interface GpuAdapterFacts {
+  readonly description: string;
+  readonly fallback: boolean;
+}
+
+/** Asks `navigator.gpu` for an adapter; Left with the reason when there is none. */
+async function gpuAdapter(): Promise<E.Either<string, GpuAdapterFacts>> {
+  const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
+  if (gpu == null) return E.left("navigator.gpu is missing (no WebGPU in this runtime)");
+  try {
+    const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+    if (adapter == null) return E.left("navigator.gpu.requestAdapter() gave no adapter");
+    const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+    const legacy = adapter as GPUAdapter & { isFallbackAdapter?: boolean };
+    const description = info.description || info.device || info.vendor || "unknown adapter";
+    return E.right({
+      description,
+      fallback: info.isFallbackAdapter === true || legacy.isFallbackAdapter === true,
+    });
+  } catch (e) {
+    return E.left(`requestAdapter failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** Makes `name` the current backend; Left when tfjs cannot start it. */
+async function start(name: string): Promise<E.Either<BackendError, void>> {
+  try {
+    const ok = await tf.setBackend(name);
+    await tf.ready();
+    return ok && tf.getBackend() === name
+      ? E.right(undefined)
+      : E.left(backendInitFailed(name, "tf.setBackend returned false (see the warning above)"));
+  } catch (e) {
+    return E.left(backendInitFailed(name, e instanceof Error ? e.message : String(e)));
+  }
+}
+
+function wasmThreads(): number {
+  const wasm = (tf.backend() as unknown as { wasm?: { tfjs?: { getThreadsCount(): number } } })
+    .wasm;
+  return wasm?.tfjs?.getThreadsCount() ?? 1;
+}
+
+/** Starts wasm, threaded when asked and possible; falls back to one thread. */
+async function startWasm(threads: number): Promise<E.Either<BackendError, void>> {
+  if (threads <= 1 || tf.findBackend("wasm") != null) return await start("wasm");
+  const threaded = await withWasmThreads(threads, () => start("wasm"));
+  if (E.isRight(threaded)) return threaded;
+  tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+  return await start("wasm");
+}
+
+async function useWasm(options: SelectOptions): Promise<E.Either<BackendError, BackendInfo>> {
+  const started = await startWasm(options.threads ?? 1);
+  if (E.isLeft(started)) return started;
+  const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
+  const threads = wasmThreads();
+  const adapter = `wasm${simd ? " simd" : ""}, ${threads} thread${threads === 1 ? "" : "s"}`;
+  const kernels = [
+    ...registerKernels("wasm", options.keepStock),
+    ...registerGradients(options.keepStock),
+  ];
+  return E.right({ name: "wasm", adapter, threads, kernels, tfjs: tf.version.tfjs });
+}
+
+async function useWebgpu(
+  facts: GpuAdapterFacts,
+  options: SelectOptions,
+): Promise<E.Either<BackendError, BackendInfo>> {
+  const started = await start("webgpu");
+  if (E.isLeft(started)) return started;
+  const adapter = facts.description + (facts.fallback ? ", fallback" : "");
+  const kernels = [
+    ...registerKernels("webgpu", options.keepStock),
+    ...registerGradients(options.keepStock),
+  ];
+  return E.right({ name: "webgpu", adapter, threads: 1, kernels, tfjs: tf.version.tfjs });
+}
+
+async function useCpu(options: SelectOptions): Promise<E.Either<BackendError, BackendInfo>> {
+  const started = await start("cpu");
+  if (E.isLeft(started)) return started;
+  const kernels = registerGradients(options.keepStock);
+  return E.right({ name: "cpu", adapter: "js", threads: 1, kernels, tfjs: tf.version.tfjs });
+}
+
+/**
+ * Starts the backend `name` and registers our kernels on it (idempotent).
+ * "auto" takes WebGPU on a hardware adapter, else wasm.
+ *
+ * @example
+ * ```ts
+ * const info = await selectBackend("wasm");
+ * if (info._tag === "Right") console.log(JSON.stringify(info.right));
+ * ```
+ */
+export async function selectBackend(
+  name: BackendName,
+  options: SelectOptions = {},
+): Promise<E.Either<BackendError, BackendInfo>> {
+  switch (name) {
+    case "wasm":
+      return await useWasm(options);
+    case "cpu":
+      return await useCpu(options);
+    case "webgpu": {
+      const facts = await gpuAdapter();
+      return E.isLeft(facts)
+        ? E.left(backendUnavailable("webgpu", facts.left))
+        : await useWebgpu(facts.right, options);
+    }
+    case "auto": {
+      const facts = await gpuAdapter();
+      return E.isRight(facts) && !facts.right.fallback
+        ? await useWebgpu(facts.right, options)
+        : await useWasm(options);
+    }
+    default:
+      return E.left(unknownBackend(String(name), backendNames));
+  }
+}
