@@ -17,6 +17,7 @@ import {
 import { registerGradients } from "./gradients/register_gradients.ts";
 import { registerKernels } from "./register_kernels.ts";
 import { withWasmThreads } from "./wasm_threads.ts";
+import { openBlas } from "./native/openblas.ts";
 
 /** The names `selectBackend` accepts. */
 export const backendNames = ["auto", "webgpu", "wasm", "cpu"] as const;
@@ -43,9 +44,9 @@ export interface SelectOptions {
   /** Kernels to leave as the backend has them (for measurements); default none. */
   readonly keepStock?: readonly string[];
   /**
-   * wasm threads, fixed by the first start of wasm in a process; default 1 (the
-   * single-threaded binary). More loads the threaded binary (see wasm_threads.ts: a program
-   * that asks for threads must end with `Deno.exit()`).
+   * wasm threads, fixed by the first start of wasm in a process; default: the number of
+   * CPUs (`navigator.hardwareConcurrency`). More than 1 loads the threaded binary (see
+   * wasm_threads.ts: a program that starts threads must end with `Deno.exit()`).
    */
   readonly threads?: number;
 }
@@ -55,10 +56,24 @@ interface GpuAdapterFacts {
   readonly fallback: boolean;
 }
 
+/**
+ * Mesa's Vulkan driver prints "XDG_RUNTIME_DIR is invalid" on every adapter request when
+ * the variable is unset (as under CI); a private temporary folder satisfies it.
+ */
+function quietVulkanLoader(): void {
+  try {
+    if (Deno.env.get("XDG_RUNTIME_DIR")) return;
+    Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync({ prefix: "oicsr-xdg-" }));
+  } catch {
+    // Without env or write permission the message stays; nothing else depends on it.
+  }
+}
+
 /** Asks `navigator.gpu` for an adapter; Left with the reason when there is none. */
 async function gpuAdapter(): Promise<E.Either<string, GpuAdapterFacts>> {
   const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
   if (gpu == null) return E.left("navigator.gpu is missing (no WebGPU in this runtime)");
+  quietVulkanLoader();
   try {
     const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
     if (adapter == null) return E.left("navigator.gpu.requestAdapter() gave no adapter");
@@ -103,11 +118,13 @@ async function startWasm(threads: number): Promise<E.Either<BackendError, void>>
 }
 
 async function useWasm(options: SelectOptions): Promise<E.Either<BackendError, BackendInfo>> {
-  const started = await startWasm(options.threads ?? 1);
+  const started = await startWasm(options.threads ?? navigator.hardwareConcurrency ?? 1);
   if (E.isLeft(started)) return started;
   const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
   const threads = wasmThreads();
-  const adapter = `wasm${simd ? " simd" : ""}, ${threads} thread${threads === 1 ? "" : "s"}`;
+  const blas = openBlas();
+  const adapter = `wasm${simd ? " simd" : ""}, ${threads} thread${threads === 1 ? "" : "s"}` +
+    (blas ? `, ${blas.description}` : ", no OpenBLAS");
   const kernels = [
     ...registerKernels("wasm", options.keepStock),
     ...registerGradients(options.keepStock),

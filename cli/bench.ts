@@ -57,13 +57,53 @@ async function measure(model: string, batch: number, seconds: number) {
   };
 }
 
+/** Kernel time of one training step by kernel, largest first (tf.profile). */
+async function profile(model: string, batch: number): Promise<string> {
+  const net = E.getOrElseW((e: { message: string }) => {
+    throw new Error(e.message);
+  })(buildModel(model, { seed: 0, classes: 10 }));
+  const x = Float32Array.from({ length: batch * 32 * 32 * 3 }, (_, i) => Math.sin(i));
+  const y = Int32Array.from({ length: batch }, (_, i) => i % 10);
+  const trainer = makeTrainStep(net, [32, 32, 3], 10, { momentum: 0.9, weightDecay: 5e-4 });
+  await trainer.step(x, y, batch, 0.01);
+  const start = performance.now();
+  const info = await tf.profile(() => trainer.step(x, y, batch, 0.01));
+  const wall = performance.now() - start;
+  trainer.dispose();
+  net.dispose();
+  const byName = new Map<string, { ms: number; calls: number }>();
+  for (const k of info.kernels) {
+    const entry = byName.get(k.name) ?? { ms: 0, calls: 0 };
+    byName.set(k.name, { ms: entry.ms + (k.kernelTimeMs as number), calls: entry.calls + 1 });
+  }
+  if (Deno.env.get("OICSR_PROFILE_KERNEL")) {
+    const want = Deno.env.get("OICSR_PROFILE_KERNEL");
+    for (const k of info.kernels.filter((k) => k.name === want)) {
+      console.log(want, JSON.stringify(k.inputShapes), (k.kernelTimeMs as number).toFixed(2));
+    }
+  }
+  const rows = [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  const total = rows.reduce((a, [, v]) => a + v.ms, 0);
+  return [
+    `${model}: one training step of batch ${batch}: ${total.toFixed(0)} ms in kernels ` +
+    `(${wall.toFixed(0)} ms wall under the profiler)`,
+    ...rows.slice(0, 20).map(([k, v]) =>
+      `  ${k.padEnd(28)}${v.ms.toFixed(1).padStart(8)} ms ${
+        (100 * v.ms / total).toFixed(1).padStart(5)
+      } % ${String(v.calls).padStart(5)} calls`
+    ),
+  ].join("\n");
+}
+
 function round(n: number): number {
   return Math.round(n * 10) / 10;
 }
 
 const usage =
   `Usage: deno task bench [--model cifarnet,resnet20] [--backend auto|wasm,webgpu,cpu|all]
-  [--seconds 10] [--batch 64] [--no-peer] [--json]`;
+  [--seconds 10] [--batch 64] [--no-peer] [--json] [--profile] [--threads <CPUs>]
+  [--stock Kernel,Kernel] (leave our replacements of these kernels out, to measure them)
+--profile prints where one training step's kernel time goes instead of measuring rates.`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -75,6 +115,9 @@ async function main(): Promise<number> {
       batch: { type: "string", default: "64" },
       "no-peer": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
+      profile: { type: "boolean", default: false },
+      stock: { type: "string", default: "" },
+      threads: { type: "string", default: String(navigator.hardwareConcurrency ?? 1) },
       help: { type: "boolean", default: false },
     },
   });
@@ -95,16 +138,25 @@ async function main(): Promise<number> {
     return 2;
   }
   for (const model of models) {
-    const peer = values["no-peer"] ? null : await runPeer({ model, batch, seconds });
+    const peer = values["no-peer"] || values.profile
+      ? null
+      : await runPeer({ model, batch, seconds });
     if (peer && E.isLeft(peer)) console.error(`peer: ${peer.left.message}`);
     const ref = peer && E.isRight(peer) ? peer.right : null;
     for (const name of backends) {
-      const selected = await selectBackend(name as typeof BACKENDS[number]);
+      const selected = await selectBackend(name as typeof BACKENDS[number], {
+        keepStock: values.stock === "" ? [] : values.stock.split(","),
+        threads: Number(values.threads),
+      });
       if (E.isLeft(selected)) {
         console.error(`${name}: ${selected.left.message}`);
         continue;
       }
       const info = selected.right;
+      if (values.profile) {
+        console.log(`${info.name} (${info.adapter})\n${await profile(model, batch)}`);
+        continue;
+      }
       const ours = await measure(model, batch, seconds);
       const row = {
         model,

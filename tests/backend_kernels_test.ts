@@ -210,3 +210,27 @@ Deno.test("gradient of a small conv net (conv, BN, relu, pool, dense) on wasm ma
     3e-4,
   );
 });
+
+Deno.test("Sum and Mean on wasm match cpu over leading and other axes", async () => {
+  await selectBackend("wasm");
+  const cases: [number[], number | number[] | null, boolean][] = [
+    [[6, 5, 7, 3], [0, 1, 2], false],
+    [[6, 5, 7, 3], [2, 0, 1], true],
+    [[9, 4], 0, false],
+    [[9, 4], -2, true],
+    [[4, 3, 2], null, false],
+    [[4, 3, 2], [1, 2], false],
+    [[4, 3, 2], [0, 2], true],
+  ];
+  for (const [[shape, axis, keepDims], i] of cases.map((c, i) => [c, i] as const)) {
+    const label = `${shape} axis ${JSON.stringify(axis)} keepDims ${keepDims}`;
+    await assertMatchesCpu(
+      () => tf.sum(rand(shape, 40 + i), axis ?? undefined, keepDims),
+      `Sum ${label}`,
+    );
+    await assertMatchesCpu(
+      () => tf.mean(rand(shape, 50 + i), axis ?? undefined, keepDims),
+      `Mean ${label}`,
+    );
+  }
+});

@@ -15,7 +15,10 @@ Deno.test("selectBackend('wasm') starts wasm with our kernels, idempotently", as
   const first = await selectBackend("wasm");
   assert.ok(E.isRight(first));
   assert.equal(first.right.name, "wasm");
-  assert.match(first.right.adapter, /^wasm( simd)?, \d+ threads?$/);
+  assert.match(
+    first.right.adapter,
+    /^wasm( simd)?, \d+ threads?, (OpenBLAS .* \(\d+ threads?\)|no OpenBLAS)$/,
+  );
   assert.ok(first.right.threads >= 1);
   assert.ok(first.right.kernels.includes("Conv2DBackpropFilter"));
   assertJsonValue(first.right);

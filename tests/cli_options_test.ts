@@ -14,6 +14,7 @@ Deno.test("parseOptions() fills every default", () => {
   assert.equal(result.right.model, "cifarnet");
   assert.equal(result.right.batchSize, 64);
   assert.equal(result.right.stepsPerEpoch, null);
+  assert.equal(result.right.lr, null);
 });
 
 Deno.test("parseOptions() converts numbers and names", () => {

@@ -21,7 +21,16 @@ Deno.test("deno task prune trains on real CIFAR-10 and writes a loadable model",
   const dir = await Deno.makeTempDir();
   const store = join(dir, "store"), out = join(dir, "run");
   const args = ["--train-limit", "256", "--test-limit", "200", "--steps-per-epoch", "3"];
-  const run = await runPrune([...args, "--backend", "wasm", "--store", store, "--out", out, "--json"]);
+  const run = await runPrune([
+    ...args,
+    "--backend",
+    "wasm",
+    "--store",
+    store,
+    "--out",
+    out,
+    "--json",
+  ]);
   assert.equal(run.code, 0, run.stderr);
   const summary = JSON.parse(run.stdout.trim());
   assert.equal(summary.model, "cifarnet");

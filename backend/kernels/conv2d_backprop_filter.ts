@@ -10,15 +10,29 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type KernelBackendLike, type KernelRunner, kernelRunner } from "./kernel_util.ts";
+import {
+  blasFilterGradientApplies,
+  conv2dBackpropFilterBlas,
+} from "../native/conv2d_backprop_filter_blas.ts";
+import { openBlas } from "../native/openblas.ts";
 
-/** The kernel config of our filter gradient for `backendName` ("wasm" or "webgpu"). */
+/**
+ * The kernel config of our filter gradient for `backendName` ("wasm" or "webgpu"). On wasm
+ * with OpenBLAS, stride-1 convolutions take the per-tap GEMM of
+ * `../native/conv2d_backprop_filter_blas.ts`.
+ */
 export function conv2dBackpropFilterConfig(backendName: string): tf.KernelConfig {
+  const blas = backendName === "wasm" ? openBlas() : null;
   return {
     kernelName: tf.Conv2DBackpropFilter,
     backendName,
     kernelFunc: ({ inputs, attrs, backend }) => {
       const k = kernelRunner(backend as KernelBackendLike, backendName);
       const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+      if (blas != null && blasFilterGradientApplies(a)) {
+        return conv2dBackpropFilterBlas(k, blas, x, dy, a);
+      }
       return chooseFilterGradient(x, attrs as unknown as tf.Conv2DBackpropFilterAttrs)(
         k,
         x,
