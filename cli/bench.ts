@@ -23,14 +23,20 @@ async function rate(run: () => Promise<unknown>, batch: number, seconds: number)
   return n * batch / ((performance.now() - start) / 1000);
 }
 
-async function measure(model: string, batch: number, seconds: number) {
+/** A fresh model of the zoo, a fixed batch of inputs and labels, and its training step. */
+function setUp(model: string, batch: number) {
   const net = E.getOrElseW((e: { message: string }) => {
     throw new Error(e.message);
   })(buildModel(model, { seed: 0, classes: 10 }));
-  const { macs } = countCost(net);
   const x = Float32Array.from({ length: batch * 32 * 32 * 3 }, (_, i) => Math.sin(i));
   const y = Int32Array.from({ length: batch }, (_, i) => i % 10);
   const trainer = makeTrainStep(net, [32, 32, 3], 10, { momentum: 0.9, weightDecay: 5e-4 });
+  return { net, x, y, trainer };
+}
+
+async function measure(model: string, batch: number, seconds: number) {
+  const { net, x, y, trainer } = setUp(model, batch);
+  const { macs } = countCost(net);
   const before = tf.memory().numTensors;
   const train = await rate(() => trainer.step(x, y, batch, 0.01), batch, seconds);
   const leaked = tf.memory().numTensors - before;
@@ -59,15 +65,12 @@ async function measure(model: string, batch: number, seconds: number) {
 
 /** Kernel time of one training step by kernel, largest first (tf.profile). */
 async function profile(model: string, batch: number): Promise<string> {
-  const net = E.getOrElseW((e: { message: string }) => {
-    throw new Error(e.message);
-  })(buildModel(model, { seed: 0, classes: 10 }));
-  const x = Float32Array.from({ length: batch * 32 * 32 * 3 }, (_, i) => Math.sin(i));
-  const y = Int32Array.from({ length: batch }, (_, i) => i % 10);
-  const trainer = makeTrainStep(net, [32, 32, 3], 10, { momentum: 0.9, weightDecay: 5e-4 });
+  const { net, x, y, trainer } = setUp(model, batch);
   await trainer.step(x, y, batch, 0.01);
   const start = performance.now();
-  const info = await tf.profile(() => trainer.step(x, y, batch, 0.01));
+  const info = await tf.profile(async () => {
+    await trainer.step(x, y, batch, 0.01);
+  });
   const wall = performance.now() - start;
   trainer.dispose();
   net.dispose();
@@ -75,12 +78,6 @@ async function profile(model: string, batch: number): Promise<string> {
   for (const k of info.kernels) {
     const entry = byName.get(k.name) ?? { ms: 0, calls: 0 };
     byName.set(k.name, { ms: entry.ms + (k.kernelTimeMs as number), calls: entry.calls + 1 });
-  }
-  if (Deno.env.get("OICSR_PROFILE_KERNEL")) {
-    const want = Deno.env.get("OICSR_PROFILE_KERNEL");
-    for (const k of info.kernels.filter((k) => k.name === want)) {
-      console.log(want, JSON.stringify(k.inputShapes), (k.kernelTimeMs as number).toFixed(2));
-    }
   }
   const rows = [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms);
   const total = rows.reduce((a, [, v]) => a + v.ms, 0);

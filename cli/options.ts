@@ -48,6 +48,8 @@ interface Flag {
   readonly kind: "string" | "number" | "boolean";
   readonly fallback: string | number | boolean | null;
   readonly help: string;
+  /** How `--help` shows the default, where `fallback` alone says too little. */
+  readonly shown?: string;
 }
 
 /** Every flag, its default and what it does (the source of `--help`). */
@@ -62,13 +64,14 @@ export const FLAGS: readonly Flag[] = [
   { key: "dataDir", kind: "string", fallback: null, help: "folder of the CIFAR binary files" },
   { key: "labels", kind: "string", fallback: "fine", help: "CIFAR-100 labels: fine | coarse" },
   { key: "backend", kind: "string", fallback: "auto", help: "auto | webgpu | wasm | cpu" },
-  { key: "epochs", kind: "number", fallback: 1, help: "training epochs" },
+  { key: "epochs", kind: "number", fallback: 2, help: "training epochs" },
   { key: "batchSize", kind: "number", fallback: 64, help: "images per step" },
   {
     key: "lr",
     kind: "number",
     fallback: null,
-    help: "base learning rate; none: 0.01 for cifarnet, 0.1 for the ResNets",
+    help: "base learning rate",
+    shown: "0.01 for cifarnet, 0.1 for the ResNets",
   },
   { key: "momentum", kind: "number", fallback: 0.9, help: "SGD momentum" },
   { key: "weightDecay", kind: "number", fallback: 5e-4, help: "L2 penalty on kernels" },
@@ -78,7 +81,13 @@ export const FLAGS: readonly Flag[] = [
   { key: "trainLimit", kind: "number", fallback: null, help: "use the first N training images" },
   { key: "testLimit", kind: "number", fallback: null, help: "use the first N test images" },
   { key: "store", kind: "string", fallback: ".oicsr/store", help: "snapshot store folder" },
-  { key: "out", kind: "string", fallback: null, help: "run folder (default runs/<time>)" },
+  {
+    key: "out",
+    kind: "string",
+    fallback: null,
+    help: "run folder",
+    shown: "runs/<time>-<model>",
+  },
   { key: "quiet", kind: "boolean", fallback: false, help: "no progress bar" },
   { key: "json", kind: "boolean", fallback: false, help: "print the summary as JSON" },
   { key: "help", kind: "boolean", fallback: false, help: "this text" },
@@ -93,8 +102,8 @@ export function flagName(key: string): string {
 export function helpText(): string {
   const rows = FLAGS.map((f) => {
     const name = f.kind === "boolean" ? flagName(f.key) : `${flagName(f.key)} <${f.kind}>`;
-    const fallback = f.kind === "boolean" ? "" : ` (default: ${f.fallback ?? "none"})`;
-    return `  ${name.padEnd(26)}${f.help}${fallback}`;
+    const fallback = f.kind === "boolean" ? "" : ` (default: ${f.shown ?? f.fallback ?? "none"})`;
+    return `  ${name.padEnd(28)}${f.help}${fallback}`;
   });
   return `Usage: deno task prune [flags]\n\nTrains a model on CIFAR and writes a snapshot.\n\n${
     rows.join("\n")

@@ -50,6 +50,6 @@ Deno.test("helpText() lists every flag with its default", () => {
   for (const flag of ["--batch-size", "--weight-decay", "--backend", "--json"]) {
     assert.ok(text.includes(flag), `help lacks ${flag}`);
   }
-  assert.match(text, /--epochs <number>\s+training epochs \(default: 1\)/);
+  assert.match(text, /--epochs <number>\s+training epochs \(default: 2\)/);
   assert.equal(flagName("stepsPerEpoch"), "--steps-per-epoch");
 });

@@ -1,0 +1,68 @@
+/**
+ * oicsr: structured channel pruning for TensorFlow.js CNNs, as typed stages over
+ * immutable model snapshots.
+ *
+ * This release has the foundation: backends (WebGPU, wasm with our gradient kernels,
+ * cpu), CIFAR data, the model zoo's CifarNet and CIFAR ResNets, a cost counter, the
+ * training and evaluation stages, and the content-addressed snapshot store.
+ *
+ * @example
+ * ```ts
+ * import * as E from "fp-ts/Either";
+ * import {
+ *   channelStats, evaluate, init, loadCifar10Package, runtimeVersions, selectBackend, train,
+ *   writeSnapshot,
+ * } from "./mod.ts";
+ *
+ * const backend = await selectBackend("auto");
+ * const data = await loadCifar10Package({ trainLimit: 5000, testLimit: 1000 })();
+ * if (E.isRight(backend) && E.isRight(data)) {
+ *   const env = { backend: backend.right, versions: runtimeVersions("0.1.0") };
+ *   const start = await init({ model: "cifarnet", classes: 10, seed: 0 }, env)();
+ *   const normalisation = channelStats(data.right.train);
+ *   if (E.isRight(start)) {
+ *     const trained = await train(start.right, data.right.train, {
+ *       epochs: 1, batchSize: 64, lr: 0.01, momentum: 0.9, weightDecay: 5e-4,
+ *       schedule: { kind: "cosine" }, augment: true, seed: 0, stepsPerEpoch: null,
+ *       normalisation,
+ *     }, env)();
+ *     if (E.isRight(trained)) {
+ *       console.log(await evaluate(trained.right, data.right.test, normalisation));
+ *       await writeSnapshot(".oicsr/store", trained.right)();
+ *     }
+ *   }
+ * }
+ * ```
+ *
+ * @module
+ */
+export {
+  type BackendInfo as SelectedBackend,
+  type BackendName,
+  backendNames,
+  selectBackend,
+} from "./backend/select_backend.ts";
+export type { BackendError } from "./backend/errors.ts";
+export * from "./datasets/mod.ts";
+export { cifarnet, type CifarNetOptions } from "./models/cifarnet.ts";
+export { resnet, type ResNetOptions, type Shortcut } from "./models/resnet.ts";
+export { countCost, type LayerCost, type ModelCost } from "./models/cost.ts";
+export { buildModel, type BuildOptions, MODEL_NAMES, type ModelName } from "./models/zoo.ts";
+export * from "./snapshot/mod.ts";
+export type { StageEnv } from "./stages/env.ts";
+export { init, type InitOptions } from "./stages/init.ts";
+export { train } from "./stages/train.ts";
+export { evaluate } from "./stages/evaluate.ts";
+export { withMetrics } from "./stages/metrics.ts";
+export { type Accuracy, evaluateModel } from "./stages/evaluate_model.ts";
+export {
+  type Diverged,
+  makeTrainStep,
+  type StepReport,
+  trainModel,
+  type TrainOptions,
+  type TrainResult,
+} from "./stages/train_model.ts";
+export { learningRate, type Schedule } from "./stages/schedule.ts";
+export { type Sgd, sgdMomentum, type SgdOptions } from "./stages/sgd.ts";
+export { OICSR_VERSION } from "./version.ts";
