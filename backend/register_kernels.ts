@@ -9,6 +9,7 @@ import { conv2dBackpropInputConfig } from "./kernels/conv2d_backprop_input.ts";
 import { batchMatMulConfig, fusedMatMulConfig } from "./kernels/mat_mul_transposed.ts";
 import { replaceKernel } from "./kernels/kernel_util.ts";
 import { maxPoolGradConfig } from "./kernels/max_pool_grad.ts";
+import { identityConfig } from "./kernels/identity.ts";
 import { meanConfig, sumConfig } from "./kernels/reduce_leading.ts";
 import { tileConfig } from "./kernels/tile.ts";
 
@@ -23,6 +24,7 @@ const replacements: Record<string, Record<string, (backendName: string) => tf.Ke
     MaxPoolGrad: maxPoolGradConfig,
     Sum: sumConfig,
     Mean: meanConfig,
+    Identity: identityConfig,
   },
   webgpu: {
     Conv2DBackpropFilter: conv2dBackpropFilterConfig,

@@ -234,3 +234,30 @@ Deno.test("Sum and Mean on wasm match cpu over leading and other axes", async ()
     );
   }
 });
+
+Deno.test("Relu gradient is dy where x > 0 and 0 elsewhere", async () => {
+  await selectBackend("wasm");
+  const before = tf.memory().numTensors;
+  const x = tf.tensor1d([-2, -0.5, 0, 0.5, 3]);
+  const dy = tf.tensor1d([10, 20, 30, 40, 50]);
+  const dx = tf.grad((t: tf.Tensor) => tf.relu(t))(x, dy);
+  assert.deepEqual(Array.from(await dx.data()), [0, 0, 0, 40, 50]);
+  assert.equal(dx.dtype, "float32");
+  tf.dispose([x, dy, dx]);
+  assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("Identity on wasm shares the buffer and each tensor outlives the other", async () => {
+  await selectBackend("wasm");
+  const before = tf.memory().numTensors;
+  const x = tf.tensor2d([[1, 2], [3, 4]]);
+  const y = tf.clone(x);
+  assert.equal(y.dataId, x.dataId, "the clone takes no second buffer");
+  x.dispose();
+  assert.deepEqual(Array.from(await y.data()), [1, 2, 3, 4]);
+  const z = tf.clone(y);
+  y.dispose();
+  assert.deepEqual(Array.from(await z.data()), [1, 2, 3, 4]);
+  z.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});

@@ -7,11 +7,13 @@
 import * as tf from "@tensorflow/tfjs";
 import { fusedBatchNormGradConfig } from "./fused_batch_norm_grad.ts";
 import { meanGradConfig } from "./mean_grad.ts";
+import { reluGradConfig } from "./relu_grad.ts";
 
 /** The gradients we replace. */
 export const gradientReplacements: readonly tf.GradConfig[] = [
   meanGradConfig,
   fusedBatchNormGradConfig,
+  reluGradConfig,
 ];
 
 let registered: readonly string[] | null = null;
