@@ -261,3 +261,66 @@ Deno.test("Identity on wasm shares the buffer and each tensor outlives the other
   z.dispose();
   assert.equal(tf.memory().numTensors, before);
 });
+
+Deno.test("depthwise convolution gradients on wasm match cpu's backprop kernels", async () => {
+  await selectBackend("wasm");
+  const cases = [
+    { shape: [2, 7, 9, 3], k: 3, m: 1, strides: 1, pad: "same" as const, dilations: 1 },
+    { shape: [2, 7, 9, 3], k: 3, m: 2, strides: 2, pad: "same" as const, dilations: 1 },
+    { shape: [1, 8, 7, 4], k: 5, m: 1, strides: 3, pad: "valid" as const, dilations: 1 },
+    { shape: [1, 9, 9, 2], k: 3, m: 3, strides: 1, pad: "valid" as const, dilations: 2 },
+    { shape: [2, 6, 5, 5], k: 1, m: 2, strides: 2, pad: "same" as const, dilations: 1 },
+  ];
+  for (const [index, c] of cases.entries()) {
+    const filterShape = [c.k, c.k, c.shape[3], c.m] as [number, number, number, number];
+    const x = () => rand(c.shape, 70 + index) as tf.Tensor4D;
+    const w = () => rand(filterShape, 80 + index) as tf.Tensor4D;
+    const conv = (a: tf.Tensor, b: tf.Tensor) =>
+      tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad, "NHWC", c.dilations);
+    const outShape = await runOn("cpu", () => conv(x(), w())).then(() =>
+      tf.tidy(() => conv(x(), w()).shape)
+    );
+    const dy = () => rand(outShape, 90 + index) as tf.Tensor4D;
+    const ours = await runOn("wasm", () => tf.grads(conv)([x(), w()], dy()));
+    // cpu's backprop kernels take dilation 1 only: a dilated filter is a larger one with
+    // zeros between its taps, and its gradient is read back at every d-th tap.
+    const d = c.dilations, kd = (c.k - 1) * d + 1;
+    const dilated = () =>
+      tf.slice(
+        tf.reshape(
+          tf.pad(tf.reshape(w(), [c.k, 1, c.k, 1, c.shape[3], c.m]), [
+            [0, 0],
+            [0, d - 1],
+            [0, 0],
+            [0, d - 1],
+            [0, 0],
+            [0, 0],
+          ]),
+          [c.k * d, c.k * d, c.shape[3], c.m],
+        ),
+        [0, 0, 0, 0],
+        [kd, kd, c.shape[3], c.m],
+      );
+    const attrs = { strides: c.strides, pad: c.pad, dilations: 1 };
+    const reference = await runOn("cpu", () => [
+      tf.engine().runKernel("DepthwiseConv2dNativeBackpropInput", { dy: dy(), filter: dilated() }, {
+        ...attrs,
+        inputShape: c.shape,
+      }) as tf.Tensor,
+      tf.stridedSlice(
+        tf.engine().runKernel("DepthwiseConv2dNativeBackpropFilter", { x: x(), dy: dy() }, {
+          ...attrs,
+          filterShape: [kd, kd, c.shape[3], c.m],
+        }) as tf.Tensor,
+        [0, 0, 0, 0],
+        [kd, kd, c.shape[3], c.m],
+        [d, d, 1, 1],
+      ),
+    ]);
+    for (const [k, name] of ["input", "filter"].entries()) {
+      assert.equal(ours[k].length, reference[k].length, `case ${index} ${name} size`);
+      const worst = ours[k].reduce((m, v, i) => Math.max(m, Math.abs(v - reference[k][i])), 0);
+      assert.ok(worst < 1e-4, `case ${index}: ${name} gradient differs by ${worst}`);
+    }
+  }
+});

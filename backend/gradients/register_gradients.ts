@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { depthwiseConv2dGradConfig } from "./depthwise_conv2d_grad.ts";
 import { fusedBatchNormGradConfig } from "./fused_batch_norm_grad.ts";
 import { meanGradConfig } from "./mean_grad.ts";
 import { reluGradConfig } from "./relu_grad.ts";
@@ -14,6 +15,7 @@ export const gradientReplacements: readonly tf.GradConfig[] = [
   meanGradConfig,
   fusedBatchNormGradConfig,
   reluGradConfig,
+  depthwiseConv2dGradConfig,
 ];
 
 let registered: readonly string[] | null = null;
