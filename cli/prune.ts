@@ -75,11 +75,9 @@ async function run(o: PruneOptions): Promise<Record<string, unknown>> {
   })();
   bar.done();
   const snapshot = orStop(trained);
-  const accuracy = await evaluate(snapshot, data.test, normalisation);
-  const final = withMetrics(snapshot, {
-    top1: accuracy.top1,
-    ...(accuracy.top5 === undefined ? {} : { top5: accuracy.top5 }),
-  });
+  const { top1, top5 } = await evaluate(snapshot, data.test, normalisation);
+  const scores = { top1, ...(top5 === undefined ? {} : { top5 }) };
+  const final = withMetrics(snapshot, scores);
   await store(o.store, final);
   const out = o.out ?? join("runs", `${new Date().toISOString().replace(/[:.]/g, "-")}-${o.model}`);
   orStop(await exportLayersModel(final, join(out, "model"))());
@@ -93,8 +91,7 @@ async function run(o: PruneOptions): Promise<Record<string, unknown>> {
     adapter: backend.adapter,
     macs: m.macs,
     params: m.params,
-    top1: accuracy.top1,
-    ...(accuracy.top5 === undefined ? {} : { top5: accuracy.top5 }),
+    ...scores,
     loss: m.loss,
     train_seconds: m.seconds,
     train_images_per_second: m.images_per_second,

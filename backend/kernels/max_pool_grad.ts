@@ -7,13 +7,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type KernelBackendLike, kernelRunner } from "./kernel_util.ts";
-
-/** The wasm backend's methods for outputs written from JavaScript. */
-interface HeapBackend extends KernelBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
+import type { WasmHeapBackend } from "../wasm_heap.ts";
+import { kernelRunner } from "./kernel_util.ts";
 
 /** Adds each dy to the first maximum of its pooling window (NHWC). */
 function scatterToMaxima(
@@ -56,7 +51,7 @@ export function maxPoolGradConfig(backendName: string): tf.KernelConfig {
     kernelName: tf.MaxPoolGrad,
     backendName,
     kernelFunc: ({ inputs, attrs, backend }) => {
-      const heap = backend as HeapBackend;
+      const heap = backend as WasmHeapBackend;
       const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
       const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tf.MaxPoolGradAttrs;
       if (input.dtype !== "float32") {

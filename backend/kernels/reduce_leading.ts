@@ -8,7 +8,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { heapOffset, type WasmHeapBackend } from "../native/conv2d_backprop_filter_blas.ts";
+import { heapOffset, type WasmHeapBackend } from "../wasm_heap.ts";
 import { openBlas } from "../native/openblas.ts";
 import { type KernelBackendLike, kernelRunner } from "./kernel_util.ts";
 
@@ -45,7 +45,7 @@ function leadingReductionConfig(kernelName: "Sum" | "Mean", backendName: string)
       const { outer, inner, reduced } = split;
       const value = kernelName === "Mean" ? 1 / outer : 1;
       const ones = k.run("Fill", {}, { shape: [outer], value, dtype: "float32" });
-      const heapBackend = k.backend as unknown as WasmHeapBackend;
+      const heapBackend = k.backend as WasmHeapBackend;
       const out = heapBackend.makeOutput(outputShape(x.shape, reduced, keepDims), "float32");
       const at = (t: tf.TensorInfo) => heapOffset(heapBackend, t);
       blas.sgemm(

@@ -12,21 +12,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { KernelRunner } from "../kernels/kernel_util.ts";
+import { heapOffset, type WasmHeapBackend } from "../wasm_heap.ts";
 import type { Blas } from "./openblas.ts";
-
-/** What we need of the wasm backend: its heap and where each tensor lives in it. */
-export interface WasmHeapBackend {
-  readonly wasm: { readonly HEAPU8: Uint8Array };
-  readonly dataIdMap: { get(id: tf.DataId): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
-
-/** Byte offset of a tensor in the heap. */
-export function heapOffset(backend: WasmHeapBackend, t: tf.TensorInfo): number {
-  const data = backend.dataIdMap.get(t.dataId);
-  if (data == null) throw new Error("tensor is not on the wasm heap");
-  return data.memoryOffset;
-}
 
 /** Whether the BLAS formulation applies: stride 1, dilation 1, float32. */
 export function blasFilterGradientApplies(attrs: tf.Conv2DBackpropFilterAttrs): boolean {
@@ -63,7 +50,7 @@ export function conv2dBackpropFilterBlas(
     paddings: [[0, 0], [0, hp - info.outHeight], [0, wp - info.outWidth], [0, 0]],
     constantValue: 0,
   });
-  const backend = k.backend as unknown as WasmHeapBackend;
+  const backend = k.backend as WasmHeapBackend;
   const out = backend.makeOutput([fh, fw, ci, co], "float32");
   const heap = backend.wasm.HEAPU8;
   const [xOff, dyOff, outOff] = [xp, dyp, out].map((t) => heapOffset(backend, t));
