@@ -14,7 +14,8 @@ export interface SeedSource {
 }
 
 /**
- * Creates a source of per-layer seeds from one model seed (layer i gets seed * 1000 + i).
+ * Creates a source of per-layer seeds from one model seed (layer i gets seed * 1000 + i + 1:
+ * never 0, which tfjs's initialisers take as "no seed" and replace with a random one).
  *
  * @example
  * ```ts
@@ -24,7 +25,7 @@ export interface SeedSource {
  */
 export function seedSource(seed: number): SeedSource {
   let next = 0;
-  const take = () => (seed * 1000 + next++) % 2 ** 31;
+  const take = () => 1 + (seed * 1000 + next++) % (2 ** 31 - 1);
   return {
     heNormal: () => tf.initializers.heNormal({ seed: take() }),
     glorotUniform: () => tf.initializers.glorotUniform({ seed: take() }),

@@ -79,3 +79,18 @@ Deno.test("deno task prune --help lists the flags with their defaults", async ()
   assert.equal(run.code, 0);
   assert.match(run.stdout, /--model <string>\s+cifarnet \| resnet20.*\(default: cifarnet\)/);
 });
+
+Deno.test("deno task prune run twice with the same seed gives the same snapshots", async () => {
+  const dir = await Deno.makeTempDir();
+  const ids = [];
+  for (const run of ["a", "b"]) {
+    const args = ["--train-limit", "256", "--test-limit", "64", "--steps-per-epoch", "2"];
+    const out = join(dir, run);
+    const result = await runPrune([...args, "--store", join(dir, "store"), "--out", out, "--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(result.stdout);
+    ids.push([summary.parent, summary.snapshot]);
+  }
+  assert.deepEqual(ids[0], ids[1], "separate processes, same seed: same initial and trained ids");
+  await Deno.remove(dir, { recursive: true });
+});
