@@ -18,6 +18,8 @@ import { registerGradients } from "./gradients/register_gradients.ts";
 import { registerKernels } from "./register_kernels.ts";
 import { withWasmThreads } from "./wasm_threads.ts";
 import { openBlas } from "./native/openblas.ts";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /** The names `selectBackend` accepts. */
 export const backendNames = ["auto", "webgpu", "wasm", "cpu"] as const;
@@ -58,14 +60,17 @@ interface GpuAdapterFacts {
 
 /**
  * Mesa's Vulkan driver prints "XDG_RUNTIME_DIR is invalid" on every adapter request when
- * the variable is unset (as under CI); a private temporary folder satisfies it.
+ * the variable is unset (as under CI); a private folder in the temporary directory, one per
+ * user and kept for the next process, satisfies it.
  */
 function quietVulkanLoader(): void {
   try {
     if (Deno.env.get("XDG_RUNTIME_DIR")) return;
-    Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync({ prefix: "oicsr-xdg-" }));
+    const dir = join(tmpdir(), `oicsr-xdg-${Deno.uid() ?? "user"}`);
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    Deno.env.set("XDG_RUNTIME_DIR", dir);
   } catch {
-    // Without env or write permission the message stays; nothing else depends on it.
+    // Without env, sys or write permission the message stays; nothing depends on it.
   }
 }
 

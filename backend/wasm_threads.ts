@@ -19,7 +19,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { setThreadsCount } from "@tensorflow/tfjs-backend-wasm";
+import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const require = createRequire(import.meta.url);
 const wasmOut = "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd";
@@ -35,26 +38,43 @@ interface Scripts {
 
 let scripts: Scripts | null = null;
 
-/** Writes the pthread worker script and the main script where worker_threads can load them. */
+/**
+ * Writes the pthread worker script and the main script where worker_threads can load them:
+ * a folder in the system's temporary directory named by the scripts' hash, shared by every
+ * process (written once, atomically: temp folder, then rename).
+ */
 function writeScripts(): Scripts {
   if (scripts != null) return scripts;
-  const dir = Deno.makeTempDirSync({ prefix: "oicsr-wasm-threads-" });
-  globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
   const { wasmWorkerContents } = require(`${wasmOut}.worker.js`) as { wasmWorkerContents: string };
-  const worker = `${dir}/worker.cjs`;
   // The contents come from a template literal: restore the "\n" escapes, as tfjs does.
-  Deno.writeTextFileSync(
-    worker,
-    wasmWorkerContents.replace(/\n/g, "\\n").replace("Object.assign(global,{", safeAssign),
+  const workerText = wasmWorkerContents.replace(/\n/g, "\\n").replace(
+    "Object.assign(global,{",
+    safeAssign,
   );
   const factory = require(`${wasmOut}.js`) as { default?: unknown };
-  const main = `${dir}/main.cjs`;
-  Deno.writeTextFileSync(
-    main,
-    `var WasmBackendModuleThreadedSimd = ${factory.default ?? factory};`,
-  );
-  scripts = { worker, main };
+  const mainText = `var WasmBackendModuleThreadedSimd = ${factory.default ?? factory};`;
+  const hash = createHash("sha256").update(workerText).update(mainText).digest("hex");
+  const dir = join(tmpdir(), `oicsr-wasm-threads-${hash.slice(0, 16)}`);
+  scripts = { worker: join(dir, "worker.cjs"), main: join(dir, "main.cjs") };
+  if (!exists(scripts.worker) || !exists(scripts.main)) {
+    const temp = Deno.makeTempDirSync({ dir: tmpdir(), prefix: ".oicsr-wasm-threads-" });
+    Deno.writeTextFileSync(join(temp, "worker.cjs"), workerText);
+    Deno.writeTextFileSync(join(temp, "main.cjs"), mainText);
+    try {
+      Deno.renameSync(temp, dir);
+    } catch {
+      Deno.removeSync(temp, { recursive: true }); // another process wrote it first
+    }
+  }
   return scripts;
+}
+
+function exists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
 }
 
 type WorkerClass = new (path: unknown, options?: unknown) => {
@@ -85,7 +105,8 @@ function patchWorker(files: Scripts): void {
 
 /**
  * Runs `start` (which must start the wasm backend) with the threaded binary and `threads`
- * threads; returns what `start` returns. Side effects: a temporary folder (removed at exit),
+ * threads; returns what `start` returns. Side effects: the scripts' folder in the temporary
+ * directory (kept for the next process),
  * worker_threads' Worker replaced for the process.
  */
 export async function withWasmThreads<T>(threads: number, start: () => Promise<T>): Promise<T> {
