@@ -6,6 +6,7 @@ import type { DataError } from "../datasets/errors.ts";
 import { classCounts, type Split } from "../datasets/image_set.ts";
 import { decodeSheet } from "../datasets/png_sheet.ts";
 import { channelStats } from "../datasets/stats.ts";
+import { withTempDir } from "./_temp_dir.ts";
 
 function left(result: Either<DataError, Split>): DataError {
   assert.equal(result._tag, "Left", "expected a Left");
@@ -23,17 +24,8 @@ function packageDir(): string {
   return dir.right;
 }
 
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "oicsr-cifar10-pkg-" });
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 Deno.test("loadCifar10Package() loads the whole package, and its cache gives the same bytes", async (t) => {
-  await withTempDir(async (cacheDir) => {
+  await withTempDir("oicsr-cifar10-pkg-", async (cacheDir) => {
     const split = right(await loadCifar10Package({ cacheDir })());
     const { train, test } = split;
 
@@ -103,7 +95,7 @@ async function fakePackage(dir: string): Promise<void> {
 }
 
 Deno.test("loadCifar10Package() reports a missing folder or sheet as MissingFile naming the file", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("oicsr-cifar10-pkg-", async (dir) => {
     const noDir = left(await loadCifar10Package({ dir: `${dir}/nowhere`, cacheDir: false })());
     assert.equal(noDir._tag, "MissingFile");
     assert.match(noDir.message, /nowhere\/train_lables\.json: not found/);
@@ -115,7 +107,7 @@ Deno.test("loadCifar10Package() reports a missing folder or sheet as MissingFile
 });
 
 Deno.test("loadCifar10Package() rejects label files of the wrong length, shape or range", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("oicsr-cifar10-pkg-", async (dir) => {
     await fakePackage(dir);
     const file = `${dir}/test_lables.json`;
     const cases: [string, string, RegExp][] = [
@@ -140,7 +132,7 @@ Deno.test("loadCifar10Package() rejects label files of the wrong length, shape o
 });
 
 Deno.test("loadCifar10Package() rejects a corrupt PNG and a PNG of the wrong size as BadFormat", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("oicsr-cifar10-pkg-", async (dir) => {
     await fakePackage(dir);
     const sheet = `${dir}/test_batch.png`;
     await Deno.writeFile(sheet, new TextEncoder().encode("not a png at all"));

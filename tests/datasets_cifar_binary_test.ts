@@ -3,6 +3,7 @@ import type { Either } from "fp-ts/Either";
 import { loadCifarBinary } from "../datasets/cifar_binary.ts";
 import type { DataError } from "../datasets/errors.ts";
 import type { Split } from "../datasets/image_set.ts";
+import { withTempDir } from "./_temp_dir.ts";
 
 /** A known planar pattern: value of channel c at pixel p (= y * 32 + x) of record r. */
 function pattern(r: number, c: number, p: number): number {
@@ -47,17 +48,8 @@ function right(result: Either<DataError, Split>): Split {
   return result.right;
 }
 
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "oicsr-cifar-bin-" });
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 Deno.test("loadCifarBinary() reads CIFAR-10 records in file order and converts CHW to HWC", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("oicsr-cifar-bin-", async (dir) => {
     await cifar10Fixture(dir);
     const { train, test } = right(await loadCifarBinary(dir, { variant: "cifar10" })());
     assert.equal(train.name, "cifar10/train");
@@ -81,7 +73,7 @@ Deno.test("loadCifarBinary() reads CIFAR-10 records in file order and converts C
 });
 
 Deno.test("loadCifarBinary() finds files in the cifar-10-batches-bin subfolder", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("oicsr-cifar-bin-", async (dir) => {
     await Deno.mkdir(`${dir}/cifar-10-batches-bin`);
     await cifar10Fixture(`${dir}/cifar-10-batches-bin`);
     const split = right(await loadCifarBinary(dir, { variant: "cifar10" })());
@@ -91,7 +83,7 @@ Deno.test("loadCifarBinary() finds files in the cifar-10-batches-bin subfolder",
 });
 
 Deno.test("loadCifarBinary() reads CIFAR-100 fine and coarse labels", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("oicsr-cifar-bin-", async (dir) => {
     const sub = `${dir}/cifar-100-binary`;
     await Deno.mkdir(sub);
     await Deno.writeFile(`${sub}/train.bin`, records([[19, 99], [0, 42], [7, 3]]));
@@ -109,7 +101,7 @@ Deno.test("loadCifarBinary() reads CIFAR-100 fine and coarse labels", async () =
 });
 
 Deno.test("loadCifarBinary() reports a truncated record as TruncatedFile naming the file", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("oicsr-cifar-bin-", async (dir) => {
     await cifar10Fixture(dir);
     const bytes = await Deno.readFile(`${dir}/data_batch_3.bin`);
     await Deno.writeFile(`${dir}/data_batch_3.bin`, bytes.subarray(0, bytes.length - 1));
@@ -124,7 +116,7 @@ Deno.test("loadCifarBinary() reports a truncated record as TruncatedFile naming 
 });
 
 Deno.test("loadCifarBinary() reports an empty file as TruncatedFile", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("oicsr-cifar-bin-", async (dir) => {
     await cifar10Fixture(dir);
     await Deno.writeFile(`${dir}/test_batch.bin`, new Uint8Array(0));
     const error = left(await loadCifarBinary(dir, { variant: "cifar10" })());
@@ -134,7 +126,7 @@ Deno.test("loadCifarBinary() reports an empty file as TruncatedFile", async () =
 });
 
 Deno.test("loadCifarBinary() reports a missing batch, file or folder as MissingFile", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("oicsr-cifar-bin-", async (dir) => {
     await cifar10Fixture(dir);
     await Deno.remove(`${dir}/data_batch_4.bin`);
     const batch = left(await loadCifarBinary(dir, { variant: "cifar10" })());
@@ -150,7 +142,7 @@ Deno.test("loadCifarBinary() reports a missing batch, file or folder as MissingF
 });
 
 Deno.test("loadCifarBinary() reports labels beyond the classes as LabelOutOfRange", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("oicsr-cifar-bin-", async (dir) => {
     await cifar10Fixture(dir);
     await Deno.writeFile(`${dir}/test_batch.bin`, records([[3], [10]]));
     const ten = left(await loadCifarBinary(dir, { variant: "cifar10" })());

@@ -9,7 +9,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type KernelBackendLike, type KernelRunner, kernelRunner } from "./kernel_util.ts";
+import {
+  filterGradientInfo,
+  type KernelBackendLike,
+  type KernelRunner,
+  kernelRunner,
+} from "./kernel_util.ts";
 import {
   blasFilterGradientApplies,
   conv2dBackpropFilterBlas,
@@ -75,16 +80,9 @@ export function conv2dBackpropFilter(
   dy: tf.TensorInfo,
   attrs: tf.Conv2DBackpropFilterAttrs,
 ): tf.TensorInfo {
-  const { strides, pad, dimRoundingMode, filterShape, dataFormat } = attrs;
+  const { dataFormat } = attrs;
   if (dataFormat !== "NHWC") throw new Error(`Conv2DBackpropFilter: only NHWC, got ${dataFormat}`);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = filterGradientInfo(x, attrs);
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
   const [n, h, w, ci] = x.shape;
   const { top, left } = info.padInfo;
@@ -126,15 +124,7 @@ export function conv2dBackpropFilterIm2col(
   dy: tf.TensorInfo,
   attrs: tf.Conv2DBackpropFilterAttrs,
 ): tf.TensorInfo {
-  const { strides, pad, dimRoundingMode, filterShape } = attrs;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = filterGradientInfo(x, attrs);
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
   if (sh !== 1 || sw !== 1) return conv2dBackpropFilter(k, x, dy, attrs);
   const { outHeight: oh, outWidth: ow, outChannels: co } = info;

@@ -79,3 +79,18 @@ export function replaceKernel(config: tf.KernelConfig): void {
   }
   tf.registerKernel(config);
 }
+
+/** The convolution geometry behind a `Conv2DBackpropFilter` call (dilation 1). */
+export function filterGradientInfo(
+  x: tf.TensorInfo,
+  attrs: tf.Conv2DBackpropFilterAttrs,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+}

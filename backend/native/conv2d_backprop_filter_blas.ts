@@ -11,7 +11,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { KernelRunner } from "../kernels/kernel_util.ts";
+import { filterGradientInfo, type KernelRunner } from "../kernels/kernel_util.ts";
 import { heapOffset, type WasmHeapBackend } from "../wasm_heap.ts";
 import type { Blas } from "./openblas.ts";
 
@@ -30,14 +30,7 @@ export function conv2dBackpropFilterBlas(
   dy: tf.TensorInfo,
   attrs: tf.Conv2DBackpropFilterAttrs,
 ): tf.TensorInfo {
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-  );
+  const info = filterGradientInfo(x, attrs);
   const [n, h, w, ci] = x.shape;
   const [fh, fw, , co] = attrs.filterShape;
   const { top, left, bottom, right } = info.padInfo;
