@@ -1,22 +1,10 @@
 import assert from "node:assert/strict";
-import type { Either } from "fp-ts/Either";
 import { encode } from "fast-png";
 import { cifar10PackageDir, loadCifar10Package } from "../datasets/cifar10_package.ts";
-import type { DataError } from "../datasets/errors.ts";
-import { classCounts, type Split } from "../datasets/image_set.ts";
+import { classCounts } from "../datasets/image_set.ts";
 import { decodeSheet } from "../datasets/png_sheet.ts";
 import { channelStats } from "../datasets/stats.ts";
-import { withTempDir } from "./_temp_dir.ts";
-
-function left(result: Either<DataError, Split>): DataError {
-  assert.equal(result._tag, "Left", "expected a Left");
-  return (result as { left: DataError }).left;
-}
-
-function right(result: Either<DataError, Split>): Split {
-  if (result._tag === "Left") assert.fail(result.left.message);
-  return result.right;
-}
+import { expectLeft as left, expectRight as right, withTempDir } from "./_helpers.ts";
 
 function packageDir(): string {
   const dir = cifar10PackageDir();

@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
-import type { Either } from "fp-ts/Either";
 import { loadCifarBinary } from "../datasets/cifar_binary.ts";
-import type { DataError } from "../datasets/errors.ts";
-import type { Split } from "../datasets/image_set.ts";
-import { withTempDir } from "./_temp_dir.ts";
+import { expectLeft as left, expectRight as right, withTempDir } from "./_helpers.ts";
 
 /** A known planar pattern: value of channel c at pixel p (= y * 32 + x) of record r. */
 function pattern(r: number, c: number, p: number): number {
@@ -36,16 +33,6 @@ async function cifar10Fixture(dir: string): Promise<void> {
     first += sizes[b];
   }
   await Deno.writeFile(`${dir}/test_batch.bin`, records([[9], [0], [5]]));
-}
-
-function left(result: Either<DataError, Split>): DataError {
-  assert.equal(result._tag, "Left", "expected a Left");
-  return (result as { left: DataError }).left;
-}
-
-function right(result: Either<DataError, Split>): Split {
-  if (result._tag === "Left") assert.fail(result.left.message);
-  return result.right;
 }
 
 Deno.test("loadCifarBinary() reads CIFAR-10 records in file order and converts CHW to HWC", async () => {

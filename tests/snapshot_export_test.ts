@@ -10,15 +10,9 @@ import {
   snapshotFromModel,
   type StoreFs,
 } from "../snapshot/mod.ts";
+import { predictValues as predict } from "./_helpers.ts";
 
 await tf.setBackend("cpu");
-
-async function predict(model: tf.LayersModel, x: tf.Tensor): Promise<Float32Array> {
-  const y = model.predict(x) as tf.Tensor;
-  const values = await y.data() as Float32Array;
-  y.dispose();
-  return values;
-}
 
 async function tinySnapshot(seed = 1): Promise<Snapshot> {
   const model = tinyModel(seed);

@@ -2,15 +2,9 @@ import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { tinyMeta, tinyModel } from "../snapshot/_fixtures.ts";
 import { modelFromSnapshot, snapshotFromModel } from "../snapshot/mod.ts";
+import { predictValues as predict } from "./_helpers.ts";
 
 await tf.setBackend("cpu");
-
-async function predict(model: tf.LayersModel, x: tf.Tensor): Promise<Float32Array> {
-  const y = model.predict(x) as tf.Tensor;
-  const values = await y.data() as Float32Array;
-  y.dispose();
-  return values;
-}
 
 Deno.test("snapshotFromModel() keeps the weight names, shapes and values tfjs saves", async () => {
   const start = tf.memory().numTensors;

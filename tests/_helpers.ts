@@ -1,0 +1,40 @@
+/**
+ * Small helpers the test files share.
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import type { Either } from "fp-ts/Either";
+
+/** Runs `body` with a fresh temporary folder named with `prefix`, then removes it. */
+export async function withTempDir(
+  prefix: string,
+  body: (dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** The error of a Left; fails the test on a Right. */
+export function expectLeft<L, R>(result: Either<L, R>): L {
+  if (result._tag === "Right") assert.fail("expected a Left, got a Right");
+  return result.left;
+}
+
+/** The value of a Right; fails the test with the error's message on a Left. */
+export function expectRight<L extends { message: string }, R>(result: Either<L, R>): R {
+  if (result._tag === "Left") assert.fail(result.left.message);
+  return result.right;
+}
+
+/** The model's predictions for `x`, read back and freed. */
+export async function predictValues(model: tf.LayersModel, x: tf.Tensor): Promise<Float32Array> {
+  const y = model.predict(x) as tf.Tensor;
+  const values = await y.data() as Float32Array;
+  y.dispose();
+  return values;
+}
