@@ -49,6 +49,14 @@ export { resnet, type ResNetOptions, type Shortcut } from "./models/resnet.ts";
 export { countCost, type LayerCost, type ModelCost } from "./models/cost.ts";
 export { buildModel, type BuildOptions, MODEL_NAMES, type ModelName } from "./models/zoo.ts";
 export * from "./snapshot/mod.ts";
+export {
+  decodeTopology,
+  type FunctionalTopology,
+  isLayerClass,
+  type SequentialTopology,
+  type Topology,
+  type TopologyError,
+} from "./graph/keras_topology.ts";
 export type { StageEnv } from "./stages/env.ts";
 export { init, type InitOptions } from "./stages/init.ts";
 export { train } from "./stages/train.ts";

@@ -15,7 +15,7 @@ import {
   orNull,
   PositiveInt,
   PositiveNumber,
-} from "./codecs.ts";
+} from "../codecs.ts";
 
 /** The validated options of a training run. */
 export const PruneOptions = t.type({

@@ -1,5 +1,6 @@
 /**
- * io-ts codecs for numbers the command line accepts, with readable names for messages.
+ * io-ts codecs for numbers in flags and files, named by what they accept so that error
+ * messages read "expected a positive integer".
  * @module
  */
 import * as t from "io-ts";
@@ -14,6 +15,8 @@ function numberWhere(name: string, ok: (n: number) => boolean) {
   );
 }
 
+/** Any integer (an axis, possibly negative). */
+export const Integer = numberWhere("an integer", (n) => Number.isInteger(n));
 /** An integer >= 1. */
 export const PositiveInt = numberWhere("a positive integer", (n) => Number.isInteger(n) && n > 0);
 /** An integer >= 0. */
