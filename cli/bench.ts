@@ -6,13 +6,11 @@
 import * as tf from "@tensorflow/tfjs";
 import * as E from "fp-ts/Either";
 import { parseArgs } from "node:util";
-import { selectBackend } from "../backend/select_backend.ts";
+import { type BackendName, backendNames, selectBackend } from "../backend/select_backend.ts";
 import { countCost } from "../models/cost.ts";
 import { buildModel, MODEL_NAMES } from "../models/zoo.ts";
 import { makeTrainStep } from "../stages/train_model.ts";
 import { runPeer } from "./peer.ts";
-
-const BACKENDS = ["auto", "wasm", "webgpu", "cpu"] as const;
 
 /** Images per second of `run` (one call = one batch) after warm-up, over `seconds`. */
 async function rate(run: () => Promise<unknown>, batch: number, seconds: number) {
@@ -115,7 +113,7 @@ async function main(): Promise<number> {
       json: { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
       stock: { type: "string", default: "" },
-      threads: { type: "string", default: String(navigator.hardwareConcurrency ?? 1) },
+      threads: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -124,13 +122,13 @@ async function main(): Promise<number> {
   const backends = values.backend === "all" ? ["wasm", "webgpu", "cpu"] : values.backend.split(",");
   const seconds = Number(values.seconds), batch = Number(values.batch);
   const badModel = models.find((m) => !(MODEL_NAMES as readonly string[]).includes(m));
-  const badBackend = backends.find((b) => !(BACKENDS as readonly string[]).includes(b));
+  const badBackend = backends.find((b) => !(backendNames as readonly string[]).includes(b));
   if (badModel || badBackend || !(seconds > 0) || !Number.isInteger(batch) || batch < 1) {
     console.error(
       badModel
         ? `--model: unknown model "${badModel}", expected ${MODEL_NAMES.join(", ")}`
         : badBackend
-        ? `--backend: unknown backend "${badBackend}", expected ${BACKENDS.join(", ")} or all`
+        ? `--backend: unknown backend "${badBackend}", expected ${backendNames.join(", ")} or all`
         : "--seconds must be > 0 and --batch a positive integer",
     );
     return 2;
@@ -142,9 +140,9 @@ async function main(): Promise<number> {
     if (peer && E.isLeft(peer)) console.error(`peer: ${peer.left.message}`);
     const ref = peer && E.isRight(peer) ? peer.right : null;
     for (const name of backends) {
-      const selected = await selectBackend(name as typeof BACKENDS[number], {
+      const selected = await selectBackend(name as BackendName, {
         keepStock: values.stock === "" ? [] : values.stock.split(","),
-        threads: Number(values.threads),
+        threads: values.threads === undefined ? undefined : Number(values.threads),
       });
       if (E.isLeft(selected)) {
         console.error(`${name}: ${selected.left.message}`);

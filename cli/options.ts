@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import * as t from "io-ts";
 import * as E from "fp-ts/Either";
+import { backendNames } from "../backend/select_backend.ts";
 import { MODEL_NAMES } from "../models/zoo.ts";
 import {
   Momentum,
@@ -23,7 +24,7 @@ export const PruneOptions = t.type({
   data: oneOf(["cifar10", "cifar10-bin", "cifar100"] as const),
   dataDir: orNull(t.string),
   labels: oneOf(["fine", "coarse"] as const),
-  backend: oneOf(["auto", "webgpu", "wasm", "cpu"] as const),
+  backend: oneOf(backendNames),
   epochs: PositiveInt,
   batchSize: PositiveInt,
   lr: orNull(PositiveNumber),
@@ -63,7 +64,7 @@ export const FLAGS: readonly Flag[] = [
   },
   { key: "dataDir", kind: "string", fallback: null, help: "folder of the CIFAR binary files" },
   { key: "labels", kind: "string", fallback: "fine", help: "CIFAR-100 labels: fine | coarse" },
-  { key: "backend", kind: "string", fallback: "auto", help: "auto | webgpu | wasm | cpu" },
+  { key: "backend", kind: "string", fallback: "auto", help: backendNames.join(" | ") },
   { key: "epochs", kind: "number", fallback: 2, help: "training epochs" },
   { key: "batchSize", kind: "number", fallback: 64, help: "images per step" },
   {
