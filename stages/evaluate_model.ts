@@ -44,14 +44,8 @@ export async function evaluateModel(
   });
   for (const batch of stream) {
     const [ranked, k] = tf.tidy(() => {
-      const x = tf.tensor4d(
-        batch.x.subarray(
-          0,
-          batch.size * data.height * data.width *
-            data.channels,
-        ),
-        [batch.size, data.height, data.width, data.channels],
-      );
+      // A short last batch comes as shorter views of the same buffers: x fits its size.
+      const x = tf.tensor4d(batch.x, [batch.size, data.height, data.width, data.channels]);
       const logits = model.predict(x) as tf.Tensor2D;
       const k = wantTop5 ? 5 : 1;
       return [tf.topk(logits, k).indices, k] as const;
