@@ -46,7 +46,14 @@ export type { BackendError } from "./backend/errors.ts";
 export * from "./datasets/mod.ts";
 export { cifarnet, type CifarNetOptions } from "./models/cifarnet.ts";
 export { resnet, type ResNetOptions, type Shortcut } from "./models/resnet.ts";
-export { countCost, type LayerCost, type ModelCost } from "./models/cost.ts";
+export {
+  COST_TOPOLOGY_FILE,
+  type CostInput,
+  countCost,
+  type LayerCost,
+  type SnapshotCost,
+} from "./graph/count_cost.ts";
+export { inferShapes, knowsShapeOf, type Shape } from "./graph/shapes.ts";
 export { buildModel, type BuildOptions, MODEL_NAMES, type ModelName } from "./models/zoo.ts";
 export * from "./snapshot/mod.ts";
 export {
@@ -61,7 +68,7 @@ export type { StageEnv } from "./stages/env.ts";
 export { init, type InitOptions } from "./stages/init.ts";
 export { train } from "./stages/train.ts";
 export { evaluate } from "./stages/evaluate.ts";
-export { withMetrics } from "./stages/metrics.ts";
+export { costMetrics, withCostMetrics, withMetrics } from "./stages/metrics.ts";
 export { type Accuracy, evaluateModel } from "./stages/evaluate_model.ts";
 export {
   type Diverged,

@@ -7,9 +7,11 @@ import * as tf from "@tensorflow/tfjs";
 import * as E from "fp-ts/Either";
 import { parseArgs } from "node:util";
 import { type BackendName, backendNames, selectBackend } from "../backend/select_backend.ts";
-import { countCost } from "../models/cost.ts";
+import { countCost } from "../graph/count_cost.ts";
 import { buildModel, MODEL_NAMES } from "../models/zoo.ts";
 import { makeTrainStep } from "../stages/train_model.ts";
+import type { JsonObject } from "../snapshot/snapshot.ts";
+import { benchGraph } from "./bench_graph.ts";
 import { runPeer } from "./peer.ts";
 
 /** Images per second of `run` (one call = one batch) after warm-up, over `seconds`. */
@@ -32,9 +34,19 @@ function setUp(model: string, batch: number) {
   return { net, x, y, trainer };
 }
 
+/** Multiply-accumulates of one example, counted on the topology and weights `save` writes. */
+function macsOf(net: tf.LayersModel): number {
+  const cost = countCost({
+    topology: net.toJSON(null, false) as JsonObject,
+    weights: net.weights.map((w) => ({ name: w.originalName, shape: w.read().shape })),
+  });
+  if (E.isLeft(cost)) throw new Error(cost.left.message);
+  return cost.right.macs;
+}
+
 async function measure(model: string, batch: number, seconds: number) {
   const { net, x, y, trainer } = setUp(model, batch);
-  const { macs } = countCost(net);
+  const macs = macsOf(net);
   const before = tf.memory().numTensors;
   const train = await rate(() => trainer.step(x, y, batch, 0.01), batch, seconds);
   const leaked = tf.memory().numTensors - before;
@@ -99,7 +111,9 @@ const usage =
   `Usage: deno task bench [--model cifarnet,resnet20] [--backend auto|wasm,webgpu,cpu|all]
   [--seconds 10] [--batch 64] [--no-peer] [--json] [--profile] [--threads <CPUs>]
   [--stock Kernel,Kernel] (leave our replacements of these kernels out, to measure them)
---profile prints where one training step's kernel time goes instead of measuring rates.`;
+  [--graph]
+--profile prints where one training step's kernel time goes instead of measuring rates.
+--graph times group analysis + removing half of every group (median of 9 runs) instead.`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -112,6 +126,7 @@ async function main(): Promise<number> {
       "no-peer": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
+      graph: { type: "boolean", default: false },
       stock: { type: "string", default: "" },
       threads: { type: "string" },
       help: { type: "boolean", default: false },
@@ -132,6 +147,18 @@ async function main(): Promise<number> {
         : "--seconds must be > 0 and --batch a positive integer",
     );
     return 2;
+  }
+  if (values.graph) {
+    await tf.setBackend("cpu");
+    for (const model of models) {
+      const r = await benchGraph(model, 9);
+      console.log(
+        values.json ? JSON.stringify(r) : `${r.model}: ${r.groups} groups; analysis ` +
+          `${r.analysis_ms} ms + removing half of every group ${r.apply_ms} ms = ` +
+          `${r.total_ms} ms (median of ${r.runs}; worst ${r.worst_total_ms} ms)`,
+      );
+    }
+    return 0;
   }
   for (const model of models) {
     const peer = values["no-peer"] || values.profile

@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import * as t from "io-ts";
 import * as E from "fp-ts/Either";
 import { backendNames } from "../backend/select_backend.ts";
-import { MODEL_NAMES } from "../models/zoo.ts";
+import { MODEL_NAMES, type ModelName } from "../models/zoo.ts";
 import {
   Momentum,
   NonNegativeInt,
@@ -18,9 +18,43 @@ import {
   PositiveNumber,
 } from "../codecs.ts";
 
+/** A `--model` value that names a tfjs LayersModel file. */
+export type ModelFile = `${string}.json`;
+
+/**
+ * Is `model` the path of a model.json (rather than a name of the zoo)?
+ *
+ * @example
+ * ```ts
+ * import { isModelFile } from "./options.ts";
+ * isModelFile("my/model.json"); // true
+ * isModelFile("resnet20"); // false
+ * ```
+ */
+export function isModelFile(model: string): model is ModelFile {
+  return model.endsWith(".json");
+}
+
+/** `--model`: a model of the zoo or the path of a tfjs LayersModel `model.json`. */
+export const ModelChoice: t.Type<ModelName | ModelFile, string, unknown> = new t.Type<
+  ModelName | ModelFile,
+  string,
+  unknown
+>(
+  `one of ${MODEL_NAMES.join(", ")}, or the path of a tfjs model.json (ending in .json)`,
+  isModelChoice,
+  (u, c) => isModelChoice(u) ? t.success(u) : t.failure(u, c),
+  t.identity,
+);
+
+function isModelChoice(u: unknown): u is ModelName | ModelFile {
+  return typeof u === "string" &&
+    ((MODEL_NAMES as readonly string[]).includes(u) || isModelFile(u));
+}
+
 /** The validated options of a training run. */
 export const PruneOptions = t.type({
-  model: oneOf(MODEL_NAMES),
+  model: ModelChoice,
   data: oneOf(["cifar10", "cifar10-bin", "cifar100"] as const),
   dataDir: orNull(t.string),
   labels: oneOf(["fine", "coarse"] as const),
@@ -39,6 +73,7 @@ export const PruneOptions = t.type({
   out: orNull(t.string),
   quiet: t.boolean,
   json: t.boolean,
+  explain: t.boolean,
   help: t.boolean,
 });
 /** The validated options of a training run. */
@@ -55,7 +90,12 @@ interface Flag {
 
 /** Every flag, its default and what it does (the source of `--help`). */
 export const FLAGS: readonly Flag[] = [
-  { key: "model", kind: "string", fallback: "cifarnet", help: MODEL_NAMES.join(" | ") },
+  {
+    key: "model",
+    kind: "string",
+    fallback: "cifarnet",
+    help: `${MODEL_NAMES.join(" | ")} | path/to/model.json (a tfjs LayersModel)`,
+  },
   {
     key: "data",
     kind: "string",
@@ -72,7 +112,7 @@ export const FLAGS: readonly Flag[] = [
     kind: "number",
     fallback: null,
     help: "base learning rate",
-    shown: "0.01 for cifarnet, 0.1 for the ResNets",
+    shown: "0.1 for the ResNets, else 0.01",
   },
   { key: "momentum", kind: "number", fallback: 0.9, help: "SGD momentum" },
   { key: "weightDecay", kind: "number", fallback: 5e-4, help: "L2 penalty on kernels" },
@@ -90,7 +130,18 @@ export const FLAGS: readonly Flag[] = [
     shown: "runs/<time>-<model>",
   },
   { key: "quiet", kind: "boolean", fallback: false, help: "no progress bar" },
-  { key: "json", kind: "boolean", fallback: false, help: "print the summary as JSON" },
+  {
+    key: "json",
+    kind: "boolean",
+    fallback: false,
+    help: "print the summary (or what --explain shows) as JSON",
+  },
+  {
+    key: "explain",
+    kind: "boolean",
+    fallback: false,
+    help: "print the model's out-in-channel groups and stop (no training, writes nothing)",
+  },
   { key: "help", kind: "boolean", fallback: false, help: "this text" },
 ];
 
@@ -106,9 +157,8 @@ export function helpText(): string {
     const fallback = f.kind === "boolean" ? "" : ` (default: ${f.shown ?? f.fallback ?? "none"})`;
     return `  ${name.padEnd(28)}${f.help}${fallback}`;
   });
-  return `Usage: deno task prune [flags]\n\nTrains a model on CIFAR and writes a snapshot.\n\n${
-    rows.join("\n")
-  }\n`;
+  return `Usage: deno task prune [flags]\n\nTrains a model on CIFAR and writes a snapshot; ` +
+    `--explain shows its channel groups instead.\n\n${rows.join("\n")}\n`;
 }
 
 /** A flag the user gave is unknown or its value is not allowed. */

@@ -45,11 +45,28 @@ Deno.test("parseOptions() names the flag, the value and what is allowed", () => 
   assert.match(message(["--frobnicate"]), /frobnicate/);
 });
 
+Deno.test("parseOptions() takes a zoo name or the path of a model.json for --model", () => {
+  const file = parseOptions(["--model", "models/mine/model.json", "--explain"]);
+  assert.ok(E.isRight(file));
+  assert.equal(file.right.model, "models/mine/model.json");
+  assert.equal(file.right.explain, true);
+  const zoo = parseOptions(["--model", "resnet56"]);
+  assert.ok(E.isRight(zoo) && zoo.right.model === "resnet56" && !zoo.right.explain);
+  for (const bad of ["vgg", "model.h5", "mine/model", "ResNet20"]) {
+    assert.equal(
+      message(["--model", bad]),
+      "--model: expected one of cifarnet, resnet20, resnet32, resnet56, resnet110, " +
+        `or the path of a tfjs model.json (ending in .json), got "${bad}"`,
+    );
+  }
+});
+
 Deno.test("helpText() lists every flag with its default", () => {
   const text = helpText();
-  for (const flag of ["--batch-size", "--weight-decay", "--backend", "--json"]) {
+  for (const flag of ["--batch-size", "--weight-decay", "--backend", "--json", "--explain"]) {
     assert.ok(text.includes(flag), `help lacks ${flag}`);
   }
   assert.match(text, /--epochs <number>\s+training epochs \(default: 2\)/);
+  assert.match(text, /--model <string>\s+cifarnet \| .* \| path\/to\/model\.json/);
   assert.equal(flagName("stepsPerEpoch"), "--steps-per-epoch");
 });
