@@ -3,9 +3,29 @@
  * immutable model snapshots.
  *
  * This release has the foundation: backends (WebGPU, wasm with our gradient kernels,
- * cpu), CIFAR data, the model zoo's CifarNet and CIFAR ResNets, a cost counter, the
- * training and evaluation stages, and the content-addressed snapshot store.
+ * cpu), CIFAR data, the model zoo's CifarNet and CIFAR ResNets, the training and evaluation
+ * stages, the content-addressed snapshot store; and the structural half of pruning: the
+ * out-in-channel groups of any tfjs LayersModel (`outInGroups`), exact physical removal of
+ * channels (`applyPrunePlan`, checked against `maskPlan`) and MACs/parameters of any
+ * topology (`countCost`). The regularizer, scoring and the pruning loop are not here yet.
  *
+ * Pruning a user's model by hand:
+ * ```ts
+ * import * as E from "fp-ts/Either";
+ * import { applyPrunePlan, exportLayersModel, importLayersModel, outInGroups } from "./mod.ts";
+ *
+ * const model = await importLayersModel("my/model.json")();
+ * if (E.isRight(model)) {
+ *   const groups = outInGroups(model.right);
+ *   if (E.isRight(groups)) {
+ *     const [first] = groups.right.groups; // e.g. { id: "conv1", channels: 32, ... }
+ *     const smaller = applyPrunePlan(model.right, { [first.id]: [0, 1, 2] });
+ *     if (E.isRight(smaller)) await exportLayersModel(smaller.right, "my/pruned")();
+ *   }
+ * }
+ * ```
+ *
+ * Training from scratch:
  * @example
  * ```ts
  * import * as E from "fp-ts/Either";
@@ -54,6 +74,24 @@ export {
   type SnapshotCost,
 } from "./graph/count_cost.ts";
 export { inferShapes, knowsShapeOf, type Shape } from "./graph/shapes.ts";
+export { type GraphLayer, type LayerGraph, layerGraph } from "./graph/layer_graph.ts";
+export {
+  type AnalysisError,
+  type ChannelSlice,
+  type GroupAnalysis,
+  type OutInGroup,
+  outInGroups,
+  type UnprunableGroup,
+  type WeightMismatch,
+} from "./graph/out_in_groups.ts";
+export {
+  applyPrunePlan,
+  type InvalidPlan,
+  maskPlan,
+  type PlanError,
+  PrunePlan,
+} from "./graph/prune_plan.ts";
+export { importLayersModel } from "./snapshot/import_layers_model.ts";
 export { buildModel, type BuildOptions, MODEL_NAMES, type ModelName } from "./models/zoo.ts";
 export * from "./snapshot/mod.ts";
 export {

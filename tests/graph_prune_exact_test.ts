@@ -4,7 +4,9 @@ import fc from "fast-check";
 import * as E from "fp-ts/Either";
 import { type GroupAnalysis, type OutInGroup, outInGroups } from "../graph/out_in_groups.ts";
 import { applyPrunePlan, maskPlan } from "../graph/prune_plan.ts";
-import { buildModel } from "../models/zoo.ts";
+import { countCost } from "../graph/count_cost.ts";
+import { resnet } from "../models/resnet.ts";
+import { buildModel, MODEL_NAMES } from "../models/zoo.ts";
 import { tinyMeta } from "../snapshot/_fixtures.ts";
 import { modelFromSnapshot, snapshotFromModel } from "../snapshot/mod.ts";
 import type { Snapshot } from "../snapshot/snapshot.ts";
@@ -160,4 +162,29 @@ Deno.test("resnet20 has 9 block-internal groups and 3 residual-stream groups", a
   assertUnprunableEnds(analysis);
   await checkPlan(snapshot, analysis, halfPlan(analysis, 2), [32, 32, 3]);
   assert.equal(tf.memory().numTensors, start);
+});
+
+// Every model of the zoo, present and future: halving every group matches masking.
+for (const name of MODEL_NAMES) {
+  Deno.test(`${name}: removing half of every group matches masking`, async () => {
+    const start = tf.memory().numTensors;
+    const snapshot = await zooSnapshot(name);
+    const analysis = expectRight(outInGroups(snapshot));
+    assert.ok(analysis.groups.length > 0);
+    assertUnprunableEnds(analysis);
+    const compact = await checkPlan(snapshot, analysis, halfPlan(analysis, 5), [32, 32, 3]);
+    const before = expectRight(countCost(snapshot)).macs;
+    assert.ok(compact.meta.metrics.macs < before / 3, `${compact.meta.metrics.macs} of ${before}`);
+    assert.equal(tf.memory().numTensors, start);
+  });
+}
+
+Deno.test("resnet20 with option-A shortcuts: removing half of every group matches masking", async () => {
+  const model = resnet({ depth: 20, shortcut: "A" });
+  randomizeWeights(model, 23);
+  const snapshot = await snapshotFromModel(model, tinyMeta());
+  model.dispose();
+  const analysis = expectRight(outInGroups(snapshot));
+  assert.equal(analysis.groups.length, 12);
+  await checkPlan(snapshot, analysis, halfPlan(analysis, 6), [32, 32, 3]);
 });
