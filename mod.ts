@@ -67,7 +67,6 @@ export * from "./datasets/mod.ts";
 export { cifarnet, type CifarNetOptions } from "./models/cifarnet.ts";
 export { resnet, type ResNetOptions, type Shortcut } from "./models/resnet.ts";
 export {
-  COST_TOPOLOGY_FILE,
   type CostInput,
   countCost,
   type LayerCost,
@@ -99,6 +98,7 @@ export {
   type FunctionalTopology,
   isLayerClass,
   type SequentialTopology,
+  SNAPSHOT_TOPOLOGY_FILE,
   type Topology,
   type TopologyError,
 } from "./graph/keras_topology.ts";

@@ -3,7 +3,12 @@
  * built by pure functions from the graph analysis and the model's cost.
  * @module
  */
-import type { ChannelSlice, GroupAnalysis } from "../graph/out_in_groups.ts";
+import type {
+  ChannelSlice,
+  GroupAnalysis,
+  OutInGroup,
+  UnprunableGroup,
+} from "../graph/out_in_groups.ts";
 
 /** What the header of an explanation says about the model. */
 export interface ModelFacts {
@@ -19,36 +24,22 @@ export interface ModelFacts {
 }
 
 /** A weight slice of a group, without its channel map: which weight, which axis. */
-export interface SliceRef {
-  readonly layer: string;
-  readonly weight: string;
-  readonly axis: number;
+export type SliceRef = Omit<ChannelSlice, "channelOf"> & {
   /** How many indices on `axis` belong to the group (more than its channels after Flatten). */
   readonly indices: number;
-}
+};
 
-/** A prunable group as JSON. */
-export interface GroupSummary {
-  readonly id: string;
-  readonly channels: number;
-  readonly layers: ReadonlyArray<string>;
-  readonly producers: ReadonlyArray<SliceRef>;
-  readonly passThrough: ReadonlyArray<SliceRef>;
-  readonly consumers: ReadonlyArray<SliceRef>;
-}
-
-/** Channels that must stay, as JSON. */
-export interface UnprunableSummary {
-  readonly id: string;
-  readonly channels: number;
-  readonly layers: ReadonlyArray<string>;
-  readonly reasons: ReadonlyArray<string>;
-}
+/** A prunable group as JSON: its slices without their channel maps. */
+export type GroupSummary = {
+  readonly [K in keyof OutInGroup]: OutInGroup[K] extends ReadonlyArray<ChannelSlice>
+    ? ReadonlyArray<SliceRef>
+    : OutInGroup[K];
+};
 
 /** Everything `--explain` prints (`--json` prints exactly this object). */
 export interface Explanation extends ModelFacts {
   readonly groups: ReadonlyArray<GroupSummary>;
-  readonly unprunable: ReadonlyArray<UnprunableSummary>;
+  readonly unprunable: ReadonlyArray<UnprunableGroup>;
 }
 
 /**

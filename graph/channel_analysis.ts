@@ -10,7 +10,12 @@ import { pipe } from "fp-ts/function";
 import type { Snapshot, WeightEntry } from "../snapshot/snapshot.ts";
 import { type Binding, type LayerChannels, layerChannels } from "./channel_rules.ts";
 import { type Layout, settled, Spaces, spacesIn } from "./channel_spaces.ts";
-import { decodeTopology, type Topology, type TopologyError } from "./keras_topology.ts";
+import {
+  decodeTopology,
+  SNAPSHOT_TOPOLOGY_FILE,
+  type Topology,
+  type TopologyError,
+} from "./keras_topology.ts";
 import { type LayerGraph, layerGraph } from "./layer_graph.ts";
 import { inferShapes } from "./shapes.ts";
 
@@ -38,9 +43,6 @@ export interface ChannelAnalysis {
   readonly weights: ReadonlyMap<string, WeightEntry>;
 }
 
-/** The file name errors give for a snapshot's topology. */
-export const TOPOLOGY_FILE = "model.json";
-
 /**
  * Analyses the channels of a snapshot. Unknown layer classes never fail it: they make
  * the spaces that touch them unprunable. It fails only for a topology that does not
@@ -57,7 +59,7 @@ export const TOPOLOGY_FILE = "model.json";
  */
 export function analyzeChannels(snapshot: Snapshot): E.Either<AnalysisError, ChannelAnalysis> {
   return pipe(
-    decodeTopology(snapshot.topology, TOPOLOGY_FILE),
+    decodeTopology(snapshot.topology, SNAPSHOT_TOPOLOGY_FILE),
     E.chainW((topology) => {
       const weights = new Map(snapshot.weights.map((w) => [w.name, w]));
       const analysis = follow(topology, weights);

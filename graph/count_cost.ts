@@ -7,7 +7,7 @@
 import * as E from "fp-ts/Either";
 import { pipe } from "fp-ts/function";
 import { elementCount, type Snapshot, type WeightSpec } from "../snapshot/snapshot.ts";
-import { decodeTopology, type TopologyError } from "./keras_topology.ts";
+import { decodeTopology, SNAPSHOT_TOPOLOGY_FILE, type TopologyError } from "./keras_topology.ts";
 import { type GraphLayer, type LayerGraph, layerGraph } from "./layer_graph.ts";
 import { inferShapes, knowsShapeOf, type Shape } from "./shapes.ts";
 
@@ -36,9 +36,6 @@ export interface SnapshotCost {
 export type CostInput = Pick<Snapshot, "topology"> & {
   readonly weights: ReadonlyArray<Pick<WeightSpec, "name" | "shape">>;
 };
-
-/** The name decode errors give the topology's source. */
-export const COST_TOPOLOGY_FILE = "snapshot topology";
 
 /** The kernels whose elements each output position multiplies, by layer class. */
 const KERNELS: Readonly<Record<string, ReadonlyArray<string>>> = {
@@ -69,7 +66,7 @@ const KERNELS: Readonly<Record<string, ReadonlyArray<string>>> = {
  */
 export function countCost(snapshot: CostInput): E.Either<TopologyError, SnapshotCost> {
   return pipe(
-    decodeTopology(snapshot.topology, COST_TOPOLOGY_FILE),
+    decodeTopology(snapshot.topology, SNAPSHOT_TOPOLOGY_FILE),
     E.map((topology) => costOf(layerGraph(topology), snapshot.weights)),
   );
 }

@@ -19,6 +19,9 @@ import { reportTopologyErrors, type TopologyError } from "./topology_errors.ts";
 
 export type { TopologyError } from "./topology_errors.ts";
 
+/** What errors call a snapshot's topology, which is not read from a file of its own. */
+export const SNAPSHOT_TOPOLOGY_FILE = "snapshot topology";
+
 /** A kernel size or stride: one positive integer or one per spatial axis. */
 export const Window = t.union(
   [PositiveInt, t.readonlyArray(PositiveInt)],

@@ -38,3 +38,16 @@ export async function predictValues(model: tf.LayersModel, x: tf.Tensor): Promis
   y.dispose();
   return values;
 }
+
+const prune = new URL("../cli/prune.ts", import.meta.url).pathname;
+
+/** Runs `deno task prune` with `args` in a subprocess; its exit code and output. */
+export async function runPrune(args: string[]) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", prune, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
+}

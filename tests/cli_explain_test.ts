@@ -5,21 +5,9 @@ import { abbreviate, explainText, type Explanation, explanation } from "../cli/e
 import type { GroupAnalysis } from "../graph/out_in_groups.ts";
 import { exportLayersModel } from "../snapshot/store.ts";
 import { smallSnapshot } from "./_fixtures.ts";
-import { expectRight, withTempDir } from "./_helpers.ts";
+import { expectRight, runPrune, withTempDir } from "./_helpers.ts";
 
 await tf.setBackend("cpu");
-
-const prune = new URL("../cli/prune.ts", import.meta.url).pathname;
-
-async function runPrune(args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", prune, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
-}
 
 const slice = (layer: string, weight: string, axis: number, channelOf: number[]) => ({
   layer,

@@ -9,19 +9,7 @@ import { denoFileIO } from "../snapshot/io_handler.ts";
 import type { Snapshot } from "../snapshot/snapshot.ts";
 import { exportLayersModel, readSnapshot } from "../snapshot/store.ts";
 import { testEnv } from "./_fixtures.ts";
-import { expectLeft, expectRight, withTempDir } from "./_helpers.ts";
-
-const prune = new URL("../cli/prune.ts", import.meta.url).pathname;
-
-async function runPrune(args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", prune, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
-}
+import { expectLeft, expectRight, runPrune, withTempDir } from "./_helpers.ts";
 
 Deno.test("deno task prune trains on real CIFAR-10 and writes a loadable model", async () => {
   const dir = await Deno.makeTempDir();

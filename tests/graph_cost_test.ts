@@ -1,7 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import * as E from "fp-ts/Either";
-import { COST_TOPOLOGY_FILE, countCost, type SnapshotCost } from "../graph/count_cost.ts";
+import { countCost, type SnapshotCost } from "../graph/count_cost.ts";
+import { SNAPSHOT_TOPOLOGY_FILE } from "../graph/keras_topology.ts";
 import { cifarnet } from "../models/cifarnet.ts";
 import { resnet } from "../models/resnet.ts";
 import { snapshotFromModel } from "../snapshot/from_model.ts";
@@ -174,7 +175,7 @@ Deno.test("countCost() reports a topology that does not decode, naming the snaps
   const broken = { ...snapshot, topology: { class_name: "Sequential", config: [] } };
   const error = expectLeft(countCost(broken));
   assert.equal(error._tag, "InvalidTopology");
-  assert.equal(error.file, COST_TOPOLOGY_FILE);
+  assert.equal(error.file, SNAPSHOT_TOPOLOGY_FILE);
   assert.equal(error.field, "modelTopology.config");
 });
 

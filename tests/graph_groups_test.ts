@@ -150,7 +150,10 @@ Deno.test("outInGroups() reports a bad topology field with its path", async () =
   const topology = structuredClone(s.topology) as { config: { layers: Array<JsonObject> } };
   (topology.config.layers[1].config as Record<string, unknown>).filters = -3;
   const error = expectLeft(outInGroups({ ...s, topology: topology as unknown as JsonObject }));
-  assert.match(error.message, /model\.json: modelTopology\.config\.layers\.1\.config\.filters/);
+  assert.match(
+    error.message,
+    /snapshot topology: modelTopology\.config\.layers\.1\.config\.filters/,
+  );
 });
 
 function addOfConcat(): tf.LayersModel {
