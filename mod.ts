@@ -118,4 +118,7 @@ export {
 } from "./stages/train_model.ts";
 export { learningRate, type Schedule } from "./stages/schedule.ts";
 export { type Sgd, sgdMomentum, type SgdOptions } from "./stages/sgd.ts";
+export { type GroupScores, scoreGroups, ScoreOptions } from "./stages/score.ts";
+export { type GreedyOptions, type GreedyPlan, greedyPlan } from "./stages/greedy_plan.ts";
+export { channelMacs, MacsTracker } from "./stages/channel_macs.ts";
 export { OICSR_VERSION } from "./version.ts";
