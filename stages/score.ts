@@ -20,12 +20,16 @@ export const ScoreOptions = t.readonly(t.type({
 /** Options of {@linkcode scoreGroups}. */
 export type ScoreOptions = t.TypeOf<typeof ScoreOptions>;
 
+/** BatchNormalization's running statistics: removed with their channel, but not weights. */
+const STATISTICS = /\/moving_(mean|variance)$/;
+
 /** One score per channel of every prunable group, by group id. */
 export type GroupScores = ReadonlyMap<string, Float64Array>;
 
 /**
  * Scores every channel of every prunable group: `E(G)[c] = sum of w^2` over every slice of
- * the group where the slice holds channel `c`.
+ * the group where the slice holds channel `c`: both layers' kernels, biases, BN gamma and
+ * beta, depthwise filters. BN moving statistics are not weights and do not count.
  *
  * @example
  * ```ts
@@ -49,7 +53,7 @@ export function scoreGroups(
     const energy = new Float64Array(group.channels);
     for (const slice of [...group.producers, ...group.passThrough, ...group.consumers]) {
       const w = weights.get(slice.weight);
-      if (w !== undefined) addEnergy(energy, w.data, w.shape, slice);
+      if (w !== undefined && !STATISTICS.test(w.name)) addEnergy(energy, w.data, w.shape, slice);
     }
     if (options.normalise === "mean") {
       const mean = energy.reduce((a, b) => a + b, 0) / energy.length;

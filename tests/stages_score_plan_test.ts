@@ -109,3 +109,23 @@ Deno.test("greedyPlan() stops at the target and respects the reference widths' c
   assert.deepEqual(capped.plan, {});
   assert.equal(capped.macsAfter, full);
 });
+
+Deno.test("scoreGroups() counts BN gamma and beta but not the moving statistics", async () => {
+  const input = tf.input({ shape: [4], name: "x" });
+  const hidden = tf.layers.dense({ name: "hidden", units: 2, useBias: false }).apply(input);
+  const bn = tf.layers.batchNormalization({ name: "bn" }).apply(hidden);
+  const out = tf.layers.dense({ name: "out", units: 1, useBias: false })
+    .apply(bn) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: out });
+  model.getLayer("hidden").setWeights([tf.tensor([1, 0, 0, 1, 0, 0, 0, 0], [4, 2])]);
+  // gamma, beta, moving mean, moving variance
+  model.getLayer("bn").setWeights([[2, 3], [1, 0], [5, 5], [7, 7]].map((v) => tf.tensor(v)));
+  model.getLayer("out").setWeights([tf.tensor([1, 2], [2, 1])]);
+  const s = await snapshotFromModel(model, meta);
+  model.dispose();
+  const scores = scoreGroups(s, expectRight(outInGroups(s)), {
+    normalise: "none",
+    costAware: false,
+  });
+  assert.deepEqual([...scores.get("hidden")!], [1 + 4 + 1 + 1, 1 + 9 + 0 + 4]);
+});
