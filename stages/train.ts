@@ -5,16 +5,18 @@
 import * as E from "fp-ts/Either";
 import type * as TE from "fp-ts/TaskEither";
 import type { ImageSet } from "../datasets/image_set.ts";
-import type { TopologyError } from "../graph/keras_topology.ts";
+import { type AnalysisError, outInGroups } from "../graph/out_in_groups.ts";
 import { modelFromSnapshot, snapshotFromModel } from "../snapshot/from_model.ts";
 import type { Snapshot } from "../snapshot/snapshot.ts";
 import { recordedBackend, type StageEnv } from "./env.ts";
 import { withCostMetrics } from "./metrics.ts";
+import { NO_REGULARIZER, regularizerTerms } from "./regularizer.ts";
 import { type Diverged, type StepReport, trainModel, type TrainOptions } from "./train_model.ts";
 
 /**
- * Trains the model of `snapshot` on `data` and returns the trained model as a new
- * snapshot (stage "train"; parent, options and seed recorded; metrics: loss, images/s,
+ * Trains the model of `snapshot` on `data`, with `options.regularizer` over the
+ * snapshot's out-in-channel groups, and returns the trained model as a new snapshot
+ * (stage "train"; parent, options and seed recorded; metrics: loss, penalty, images/s,
  * seconds, then MACs and parameters counted on the new snapshot). The input snapshot is
  * never modified.
  *
@@ -28,20 +30,32 @@ export function train(
   data: ImageSet,
   options: TrainOptions,
   env: StageEnv & { readonly onStep?: (report: StepReport) => void },
-): TE.TaskEither<Diverged | TopologyError, Snapshot> {
+): TE.TaskEither<Diverged | AnalysisError, Snapshot> {
   return async () => {
+    const regularizer = options.regularizer ?? NO_REGULARIZER;
+    const groups = regularizer.kind === "none" ? null : outInGroups(snapshot);
+    if (groups !== null && E.isLeft(groups)) return groups;
+    const terms = groups === null ? undefined : regularizerTerms(
+      groups.right,
+      snapshot.weights.map((w) => w.name),
+      regularizer,
+    );
     const model = await modelFromSnapshot(snapshot);
     try {
-      const result = await trainModel(model, data, options, env.onStep);
+      const result = await trainModel(model, data, options, {
+        onStep: env.onStep,
+        regularizer: terms,
+      });
       if (E.isLeft(result)) return result;
       return withCostMetrics(
         await snapshotFromModel(model, {
           parent: snapshot.meta.id,
           stage: "train",
-          options: { ...options, data: data.name, count: data.count },
+          options: { ...options, regularizer, data: data.name, count: data.count },
           seed: options.seed,
           metrics: {
             loss: result.right.loss,
+            penalty: result.right.penalty,
             images_per_second: result.right.imagesPerSecond,
             seconds: result.right.seconds,
           },

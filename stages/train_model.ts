@@ -7,6 +7,8 @@ import * as tf from "@tensorflow/tfjs";
 import * as E from "fp-ts/Either";
 import { batches, type Normalisation } from "../datasets/batches.ts";
 import type { ImageSet } from "../datasets/image_set.ts";
+import type { RegularizerOptions, RegularizerTerms } from "./regularizer.ts";
+import { bindRegularizer, type BoundRegularizer } from "./regularizer_grads.ts";
 import { learningRate, type Schedule } from "./schedule.ts";
 import { sgdMomentum, type SgdOptions } from "./sgd.ts";
 
@@ -26,6 +28,8 @@ export interface TrainOptions {
   /** Stop each epoch after this many steps (a quick run); null for whole epochs. */
   readonly stepsPerEpoch: number | null;
   readonly normalisation: Normalisation;
+  /** The sparsity regularizer added to the loss; none when absent. */
+  readonly regularizer?: RegularizerOptions;
 }
 
 /** Progress after one step, for a progress bar. */
@@ -44,6 +48,8 @@ export interface StepReport {
 export interface TrainResult {
   /** Mean loss over the last epoch. */
   readonly loss: number;
+  /** Mean `lambda * R` over the last epoch. */
+  readonly penalty: number;
   readonly steps: number;
   readonly images: number;
   readonly seconds: number;
@@ -60,7 +66,10 @@ export interface Diverged {
 
 /** What one step reports: the batch's loss and the sum of all trainable weights after it. */
 export interface StepResult {
+  /** Cross-entropy of the batch (the regularizer not included). */
   readonly loss: number;
+  /** `lambda * R` before the update (0 without a regularizer). */
+  readonly penalty: number;
   /** Non-finite once any weight is NaN or infinite (or the weights overflow). */
   readonly weightSum: number;
 }
@@ -75,8 +84,9 @@ export type TrainStep = (
 
 /**
  * A training step for `model` (images of `shape` [h, w, c], `classes` outputs): mean
- * softmax cross-entropy with batch normalisation in training mode, then SGD. The step
- * keeps the optimiser's state until `dispose`; every other tensor is freed each step.
+ * softmax cross-entropy with batch normalisation in training mode, plus the regularizer's
+ * terms (named by snapshot weight names) when given, then SGD. The step keeps the
+ * optimiser's state until `dispose`; every other tensor is freed each step.
  *
  * @example
  * ```ts
@@ -89,10 +99,16 @@ export function makeTrainStep(
   model: tf.LayersModel,
   shape: readonly [number, number, number],
   classes: number,
-  sgdOptions: SgdOptions,
+  sgdOptions: SgdOptions & { readonly regularizer?: RegularizerTerms },
 ): { readonly step: TrainStep; readonly dispose: () => void } {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const sgd = sgdMomentum(variables, sgdOptions);
+  const byWeightName = new Map(
+    model.trainableWeights.map((w) => [w.originalName, w.read() as tf.Variable]),
+  );
+  const penalty: BoundRegularizer | null = sgdOptions.regularizer === undefined
+    ? null
+    : bindRegularizer(sgdOptions.regularizer, byWeightName);
   const step: TrainStep = async (xData, yData, size, lr) => {
     const lossTensor = tf.tidy(() => {
       const x = tf.tensor4d(xData.subarray(0, size * shape[0] * shape[1] * shape[2]), [
@@ -104,14 +120,23 @@ export function makeTrainStep(
         const logits = model.apply(x, { training: true }) as tf.Tensor;
         return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
       }, variables);
+      const extra = penalty?.evaluate();
+      for (const [name, g] of Object.entries(extra?.grads ?? {})) {
+        grads[name] = grads[name] === undefined ? g : tf.add(grads[name], g);
+      }
       sgd.step(grads, lr);
-      return tf.stack([value, tf.addN(variables.map((v) => tf.sum(v)))]);
+      const sum = tf.addN(variables.map((v) => tf.sum(v)));
+      return tf.stack([value, extra?.value ?? tf.scalar(0), sum]);
     });
-    const [loss, weightSum] = await lossTensor.data();
+    const [loss, penaltyValue, weightSum] = await lossTensor.data();
     lossTensor.dispose();
-    return { loss, weightSum };
+    return { loss, penalty: penaltyValue, weightSum };
   };
-  return { step, dispose: sgd.dispose };
+  const dispose = () => {
+    sgd.dispose();
+    penalty?.dispose();
+  };
+  return { step, dispose };
 }
 
 /**
@@ -127,18 +152,26 @@ export async function trainModel(
   model: tf.LayersModel,
   data: ImageSet,
   options: TrainOptions,
-  onStep: (report: StepReport) => void = () => {},
+  hooks: {
+    readonly onStep?: (report: StepReport) => void;
+    /** The regularizer's terms over the model's groups (see `regularizerTerms`). */
+    readonly regularizer?: RegularizerTerms;
+  } = {},
 ): Promise<E.Either<Diverged, TrainResult>> {
   const shape = [data.height, data.width, data.channels] as const;
-  const { step: trainStep, dispose } = makeTrainStep(model, shape, data.classes, options);
+  const onStep = hooks.onStep ?? (() => {});
+  const { step: trainStep, dispose } = makeTrainStep(model, shape, data.classes, {
+    ...options,
+    regularizer: hooks.regularizer,
+  });
   const full = Math.floor(data.count / options.batchSize);
   const perEpoch = Math.min(full, options.stepsPerEpoch ?? full);
   const totalSteps = perEpoch * options.epochs;
   const start = performance.now();
-  let step = 0, images = 0, epochLoss = 0;
+  let step = 0, images = 0, epochLoss = 0, epochPenalty = 0;
   try {
     for (let epoch = 0; epoch < options.epochs; epoch++) {
-      epochLoss = 0;
+      epochLoss = 0, epochPenalty = 0;
       const stream = batches(data, {
         ...options.normalisation,
         batchSize: options.batchSize,
@@ -152,7 +185,7 @@ export async function trainModel(
       for (const batch of stream) {
         if (inEpoch === perEpoch) break;
         const lr = learningRate(options.schedule, options.lr, step, totalSteps);
-        const { loss, weightSum } = await trainStep(batch.x, batch.y, batch.size, lr);
+        const { loss, penalty, weightSum } = await trainStep(batch.x, batch.y, batch.size, lr);
         if (!Number.isFinite(loss) || !Number.isFinite(weightSum)) {
           const what = Number.isFinite(loss)
             ? "the weights are no longer finite"
@@ -165,7 +198,7 @@ export async function trainModel(
               `lower the learning rate (${options.lr})`,
           });
         }
-        step++, inEpoch++, images += batch.size, epochLoss += loss;
+        step++, inEpoch++, images += batch.size, epochLoss += loss, epochPenalty += penalty;
         const seconds = (performance.now() - start) / 1000;
         const imagesPerSecond = images / seconds;
         onStep({
@@ -186,6 +219,7 @@ export async function trainModel(
   const seconds = (performance.now() - start) / 1000;
   return E.right({
     loss: epochLoss / Math.max(perEpoch, 1),
+    penalty: epochPenalty / Math.max(perEpoch, 1),
     steps: step,
     images,
     seconds,

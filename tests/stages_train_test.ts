@@ -64,8 +64,8 @@ Deno.test("trainModel() holds the number of live tensors constant across steps",
   await use("wasm");
   const model = smallNet();
   const counts: number[] = [];
-  const result = await trainModel(model, data, quickTraining(), () => {
-    counts.push(tf.memory().numTensors);
+  const result = await trainModel(model, data, quickTraining(), {
+    onStep: () => counts.push(tf.memory().numTensors),
   });
   assert.ok(E.isRight(result));
   assert.equal(counts.length, 18);
