@@ -29,7 +29,11 @@ export function train(
   snapshot: Snapshot,
   data: ImageSet,
   options: TrainOptions,
-  env: StageEnv & { readonly onStep?: (report: StepReport) => void },
+  env: StageEnv & {
+    readonly onStep?: (report: StepReport) => void;
+    /** The stage name the lineage records (default "train"; the pipeline's "fine-tune"). */
+    readonly stage?: string;
+  },
 ): TE.TaskEither<Diverged | AnalysisError, Snapshot> {
   return async () => {
     const regularizer = options.regularizer ?? NO_REGULARIZER;
@@ -50,7 +54,7 @@ export function train(
       return withCostMetrics(
         await snapshotFromModel(model, {
           parent: snapshot.meta.id,
-          stage: "train",
+          stage: env.stage ?? "train",
           options: { ...options, regularizer, data: data.name, count: data.count },
           seed: options.seed,
           metrics: {
