@@ -9,6 +9,12 @@ export interface SgdOptions {
   readonly momentum: number;
   /** L2 penalty added to the gradient of kernels (not of biases or BN parameters). */
   readonly weightDecay: number;
+  /**
+   * Names of the variables that get weight decay. Defaults to the variables whose name
+   * ends in "kernel"; pass it for a model's variables, whose names tfjs suffixes (`_1`,
+   * `_2`, ...) once a process has built the same layer names before.
+   */
+  readonly decayed?: ReadonlySet<string>;
 }
 
 /** One optimiser: `step` applies gradients at a learning rate; `dispose` frees its state. */
@@ -18,8 +24,8 @@ export interface Sgd {
 }
 
 /** Kernels get weight decay; biases and batch-normalisation parameters do not. */
-function decays(name: string): boolean {
-  return /(kernel|depthwise_kernel|pointwise_kernel)$/.test(name);
+function decays(name: string, decayed: ReadonlySet<string> | undefined): boolean {
+  return decayed === undefined ? /kernel$/.test(name) : decayed.has(name);
 }
 
 /**
@@ -45,7 +51,7 @@ export function sgdMomentum(variables: readonly tf.Variable[], options: SgdOptio
           const w = byName.get(name);
           const v = velocity.get(name);
           if (!w || !v) throw new Error(`No trainable variable named "${name}"`);
-          const g = decays(name) && options.weightDecay > 0
+          const g = decays(name, options.decayed) && options.weightDecay > 0
             ? tf.add(grad, tf.mul(w, options.weightDecay))
             : grad;
           const nextV = options.momentum > 0 ? tf.add(tf.mul(v, options.momentum), g) : g;

@@ -102,7 +102,11 @@ export function makeTrainStep(
   sgdOptions: SgdOptions & { readonly regularizer?: RegularizerTerms },
 ): { readonly step: TrainStep; readonly dispose: () => void } {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const sgd = sgdMomentum(variables, sgdOptions);
+  // Decay by the saved name ("conv1/kernel"): the variable's own name may be "conv1/kernel_3".
+  const decayed = new Set(
+    model.trainableWeights.filter((w) => /kernel$/.test(w.originalName)).map((w) => w.read().name),
+  );
+  const sgd = sgdMomentum(variables, { ...sgdOptions, decayed });
   const byWeightName = new Map(
     model.trainableWeights.map((w) => [w.originalName, w.read() as tf.Variable]),
   );
