@@ -104,7 +104,8 @@ export function makeTrainStep(
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   // Decay by the saved name ("conv1/kernel"): the variable's own name may be "conv1/kernel_3".
   const decayed = new Set(
-    model.trainableWeights.filter((w) => /kernel$/.test(w.originalName)).map((w) => w.read().name),
+    model.trainableWeights.filter((w) => /kernel$/.test(w.originalName))
+      .map((w) => (w.read() as tf.Variable).name),
   );
   const sgd = sgdMomentum(variables, { ...sgdOptions, decayed });
   const byWeightName = new Map(

@@ -97,3 +97,15 @@ Deno.test("evaluate() counts the examples whose label is the top prediction", as
   assert.ok(accuracy.top1 > 0.9, `top-1 on held-out tinted images is ${accuracy.top1}`);
   assert.equal(accuracy.top5, undefined);
 });
+
+Deno.test("train() gives the same snapshot every time in one process (weight decay by saved names)", async () => {
+  await use("wasm");
+  const initial = await smallSnapshot(4);
+  const ids = [];
+  for (let i = 0; i < 3; i++) {
+    const trained = await train(initial, data, quickTraining({ epochs: 1 }), testEnv())();
+    assert.ok(E.isRight(trained));
+    ids.push(trained.right.meta.id);
+  }
+  assert.equal(new Set(ids).size, 1, ids.join(", "));
+});
