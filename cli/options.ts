@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import * as t from "io-ts";
 import * as E from "fp-ts/Either";
 import { backendNames } from "../backend/select_backend.ts";
+import { type Flag, PRUNING_FLAGS, PruningOptions } from "./pruning_flags.ts";
 import { MODEL_NAMES, type ModelName } from "../models/zoo.ts";
 import {
   Momentum,
@@ -53,7 +54,7 @@ function isModelChoice(u: unknown): u is ModelName | ModelFile {
 }
 
 /** The validated options of a training run. */
-export const PruneOptions = t.type({
+const TrainingOptions = t.type({
   model: ModelChoice,
   data: oneOf(["cifar10", "cifar10-bin", "cifar100"] as const),
   dataDir: orNull(t.string),
@@ -74,22 +75,16 @@ export const PruneOptions = t.type({
   quiet: t.boolean,
   json: t.boolean,
   explain: t.boolean,
+  publish: orNull(t.string),
   help: t.boolean,
 });
-/** The validated options of a training run. */
+/** The validated options of a run: training and pruning flags. */
+export const PruneOptions = t.intersection([TrainingOptions, PruningOptions]);
+/** The validated options of a run: training and pruning flags. */
 export type PruneOptions = t.TypeOf<typeof PruneOptions>;
 
-interface Flag {
-  readonly key: keyof PruneOptions;
-  readonly kind: "string" | "number" | "boolean";
-  readonly fallback: string | number | boolean | null;
-  readonly help: string;
-  /** How `--help` shows the default, where `fallback` alone says too little. */
-  readonly shown?: string;
-}
-
 /** Every flag, its default and what it does (the source of `--help`). */
-export const FLAGS: readonly Flag[] = [
+export const FLAGS: ReadonlyArray<Flag<keyof PruneOptions>> = [
   {
     key: "model",
     kind: "string",
@@ -142,7 +137,14 @@ export const FLAGS: readonly Flag[] = [
     fallback: false,
     help: "print the model's out-in-channel groups and stop (no training, writes nothing)",
   },
+  {
+    key: "publish",
+    kind: "string",
+    fallback: null,
+    help: "baseline only: copy the trained snapshot into this store of baselines",
+  },
   { key: "help", kind: "boolean", fallback: false, help: "this text" },
+  ...PRUNING_FLAGS,
 ];
 
 /** `batchSize` -> `--batch-size`. */
@@ -151,14 +153,17 @@ export function flagName(key: string): string {
 }
 
 /** The `--help` text. */
-export function helpText(): string {
+export function helpText(command = "prune"): string {
   const rows = FLAGS.map((f) => {
     const name = f.kind === "boolean" ? flagName(f.key) : `${flagName(f.key)} <${f.kind}>`;
     const fallback = f.kind === "boolean" ? "" : ` (default: ${f.shown ?? f.fallback ?? "none"})`;
     return `  ${name.padEnd(28)}${f.help}${fallback}`;
   });
-  return `Usage: deno task prune [flags]\n\nTrains a model on CIFAR and writes a snapshot; ` +
-    `--explain shows its channel groups instead.\n\n${rows.join("\n")}\n`;
+  const what = command === "baseline"
+    ? "Trains a dense model on CIFAR and writes its snapshots (the pruning flags do not apply)."
+    : "Prunes a trained model by OICSR (METHOD.md) and writes the compact model, a summary and\n" +
+      "report.html; --explain shows its channel groups instead. Subcommands: log, replay.";
+  return `Usage: deno task ${command} [flags]\n\n${what}\n\n${rows.join("\n")}\n`;
 }
 
 /** A flag the user gave is unknown or its value is not allowed. */
@@ -200,7 +205,8 @@ export function parseOptions(args: readonly string[]): E.Either<BadFlag, PruneOp
   }));
   return E.mapLeft((errors: t.Errors) => {
     const first = errors[0];
-    const key = first.context[1]?.key ?? "";
+    const key = [...first.context].reverse().find((c) => FLAGS.some((f) => f.key === c.key))
+      ?.key ?? "";
     const expected = first.context[first.context.length - 1].type.name;
     return {
       _tag: "BadFlag" as const,

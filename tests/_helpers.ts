@@ -39,12 +39,11 @@ export async function predictValues(model: tf.LayersModel, x: tf.Tensor): Promis
   return values;
 }
 
-const prune = new URL("../cli/prune.ts", import.meta.url).pathname;
-
-/** Runs `deno task prune` with `args` in a subprocess; its exit code and output. */
-export async function runPrune(args: string[]) {
+/** Runs `deno task <command>` (prune by default) in a subprocess; its exit code and output. */
+export async function runPrune(args: string[], command: "prune" | "baseline" = "prune") {
+  const script = new URL(`../cli/${command}.ts`, import.meta.url).pathname;
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", prune, ...args],
+    args: ["run", "-A", script, ...args],
     stdout: "piped",
     stderr: "piped",
   }).output();

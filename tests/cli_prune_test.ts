@@ -11,7 +11,7 @@ import { exportLayersModel, readSnapshot } from "../snapshot/store.ts";
 import { testEnv } from "./_fixtures.ts";
 import { expectLeft, expectRight, runPrune, withTempDir } from "./_helpers.ts";
 
-Deno.test("deno task prune trains on real CIFAR-10 and writes a loadable model", async () => {
+Deno.test("deno task baseline trains on real CIFAR-10 and writes a loadable model", async () => {
   const dir = await Deno.makeTempDir();
   const store = join(dir, "store"), out = join(dir, "run");
   const args = ["--train-limit", "256", "--test-limit", "200", "--steps-per-epoch", "3"];
@@ -24,7 +24,7 @@ Deno.test("deno task prune trains on real CIFAR-10 and writes a loadable model",
     "--out",
     out,
     "--json",
-  ]);
+  ], "baseline");
   assert.equal(run.code, 0, run.stderr);
   const summary = JSON.parse(run.stdout.trim());
   assert.equal(summary.model, "cifarnet");
@@ -74,13 +74,16 @@ Deno.test("deno task prune --help lists the flags with their defaults", async ()
   assert.match(run.stdout, /--model <string>\s+cifarnet \| resnet20.*\(default: cifarnet\)/);
 });
 
-Deno.test("deno task prune run twice with the same seed gives the same snapshots", async () => {
+Deno.test("deno task baseline run twice with the same seed gives the same snapshots", async () => {
   const dir = await Deno.makeTempDir();
   const ids = [];
   for (const run of ["a", "b"]) {
     const args = ["--train-limit", "256", "--test-limit", "64", "--steps-per-epoch", "2"];
     const out = join(dir, run);
-    const result = await runPrune([...args, "--store", join(dir, "store"), "--out", out, "--json"]);
+    const result = await runPrune(
+      [...args, "--store", join(dir, "store"), "--out", out, "--json"],
+      "baseline",
+    );
     assert.equal(result.code, 0, result.stderr);
     const summary = JSON.parse(result.stdout);
     ids.push([summary.parent, summary.snapshot]);
@@ -148,7 +151,7 @@ Deno.test("modelLabel() names a run folder after the model file or its folder", 
   assert.equal(modelLabel("model.json"), "model");
 });
 
-Deno.test("deno task prune trains an imported model.json, the import snapshot as parent", async () => {
+Deno.test("deno task baseline trains an imported model.json, the import snapshot as parent", async () => {
   await tf.setBackend("cpu");
   await withTempDir("prune-import-", async (dir) => {
     const path = await exportTo(await netSnapshot([32, 32, 3], 10), dir, "mine");
@@ -163,7 +166,7 @@ Deno.test("deno task prune trains an imported model.json, the import snapshot as
       "--out",
       out,
       "--json",
-    ]);
+    ], "baseline");
     assert.equal(run.code, 0, run.stderr);
     const summary = JSON.parse(run.stdout.trim());
     assert.equal(summary.model, path);

@@ -1,0 +1,170 @@
+/**
+ * The pruning run of `deno task prune`: start snapshot, the pipeline step by step (each
+ * snapshot stored, then the journal written, so `--resume` continues from the last
+ * complete step), final evaluation and latency, the compact model, summary and report.
+ * @module
+ */
+import * as E from "fp-ts/Either";
+import { join } from "node:path";
+import { selectBackend } from "../backend/select_backend.ts";
+import { channelStats, type Normalisation } from "../datasets/batches.ts";
+import { type Split, takeImages } from "../datasets/image_set.ts";
+import { runtimeVersions } from "../snapshot/from_model.ts";
+import type { Snapshot } from "../snapshot/snapshot.ts";
+import { exportLayersModel, readSnapshot, writeSnapshot } from "../snapshot/store.ts";
+import { evaluate } from "../stages/evaluate.ts";
+import {
+  advance,
+  type PipelineOptions,
+  type PipelineState,
+  startPipeline,
+} from "../stages/pipeline.ts";
+import { OICSR_VERSION } from "../version.ts";
+import { runFolder } from "./baseline.ts";
+import { type Latency, measureLatency } from "./latency.ts";
+import { loadData } from "./load_data.ts";
+import { PruneOptions } from "./options.ts";
+import { progressBar } from "./progress.ts";
+import { runOutputs } from "./prune_outputs.ts";
+import { recordedNormalisation, startingSnapshot } from "./prune_start.ts";
+import { readJournal, type RunJournal, writeJournal } from "./run_journal.ts";
+import { orStop, Stop } from "./stop.ts";
+import { baseLr, trainOptions } from "./train_options.ts";
+
+/** The pipeline's options from the flags. */
+export function pipelineOptions(o: PruneOptions, normalisation: Normalisation): PipelineOptions {
+  const lr = o.pruneLr ?? baseLr(o) / 5;
+  const { epochs: _e, stepsPerEpoch: _s, ...train } = trainOptions(o, normalisation);
+  return {
+    regularizer: { kind: o.regularizer, lambda: o.lambda },
+    prune: {
+      score: { normalise: o.normalise, costAware: o.costAware },
+      step: o.step,
+      target: o.targetFlops,
+      cap: o.cap,
+    },
+    train: { ...train, lr },
+    regularizedEpochs: o.regEpochs,
+    iterationEpochs: o.iterEpochs,
+    fineTuneEpochs: o.fineTuneEpochs,
+    fineTuneLr: lr,
+    maxIterations: o.maxIterations,
+  };
+}
+
+/** Options, folder, start and state of a run, fresh or resumed from its journal. */
+async function setUp(
+  o: PruneOptions,
+  data: Split,
+  env: Parameters<typeof startingSnapshot>[2],
+  log: (l: string) => void,
+) {
+  if (o.resume === null) {
+    const start = await startingSnapshot(o, data, env, log);
+    const normalisation = recordedNormalisation(start) ?? channelStats(data.train);
+    const { top1, top5 } = await evaluate(start, data.test, normalisation);
+    const options = pipelineOptions(o, normalisation);
+    const state = startPipeline(start, options);
+    return {
+      out: runFolder(o),
+      start,
+      startScore: { top1, top5: top5 ?? null },
+      normalisation,
+      options,
+      state,
+    };
+  }
+  const journal = orStop(await readJournal(o.resume));
+  const start = orStop(await readSnapshot(journal.store, journal.start.id)());
+  const current = orStop(await readSnapshot(journal.store, journal.state.snapshot)());
+  const normalisation = recordedNormalisation(start) ?? channelStats(data.train);
+  const state: PipelineState = { ...journal.state, snapshot: current };
+  log(`resume: ${o.resume} at ${journal.state.phase}, snapshot ${current.meta.id.slice(0, 12)}`);
+  const { top1, top5 } = journal.start;
+  return {
+    out: o.resume,
+    start,
+    startScore: { top1, top5 },
+    normalisation,
+    options: pipelineOptions(o, normalisation),
+    state,
+  };
+}
+
+/** The flags a resumed run takes from its journal (all but the display flags). */
+export async function resumedOptions(o: PruneOptions): Promise<PruneOptions> {
+  if (o.resume === null) return o;
+  const journal = orStop(await readJournal(o.resume));
+  const saved = PruneOptions.decode(journal.options);
+  if (E.isLeft(saved)) throw new Stop(`${o.resume}/run.json: its options do not decode`);
+  return { ...saved.right, quiet: o.quiet, json: o.json, resume: o.resume };
+}
+
+/**
+ * Runs (or resumes) a pruning run and returns its summary.
+ *
+ * @example
+ * ```ts
+ * import { pruneRun } from "./prune_run.ts";
+ * declare const o: PruneOptions;
+ * const summary = await pruneRun(o, console.error);
+ * ```
+ */
+export async function pruneRun(given: PruneOptions, log: (line: string) => void) {
+  const started = performance.now();
+  const o = await resumedOptions(given);
+  const backend = orStop(await selectBackend(o.backend));
+  log(`backend: ${backend.name} (${backend.adapter})`);
+  const env = { backend, versions: runtimeVersions(OICSR_VERSION) };
+  const data = orStop(await loadData(o)());
+  log(`data: ${data.train.name} ${data.train.count} images, ${data.test.name} ${data.test.count}`);
+  const run = await setUp(o, data, env, log);
+  let state = run.state;
+  const journal = (s: PipelineState): RunJournal => ({
+    version: 1,
+    options: o,
+    store: o.store,
+    start: { id: run.start.meta.id, ...run.startScore },
+    state: { ...s, snapshot: s.snapshot.meta.id, records: [...s.records] },
+  });
+  await writeJournal(run.out, journal(state));
+  const inLoop = o.evalLimit === null ? data.test : takeImages(data.test, o.evalLimit);
+  const scoreOn = (s: Snapshot) =>
+    evaluate(s, s.meta.stage === "fine-tune" ? data.test : inLoop, run.normalisation);
+  while (state.phase !== "done") {
+    const bar = progressBar(o.quiet);
+    const phase = state.phase;
+    const next = await advance(state, data.train, run.options, {
+      ...env,
+      evaluate: scoreOn,
+      onStep: bar.update,
+    })();
+    bar.done();
+    state = orStop(next);
+    orStop(await writeSnapshot(o.store, state.snapshot)());
+    await writeJournal(run.out, journal(state));
+    const m = state.snapshot.meta.metrics;
+    log(
+      `${phase.padEnd(10)} -> ${state.snapshot.meta.id.slice(0, 12)}  MACs ${
+        (m.macs / 1e6).toFixed(2)
+      } M  top-1 ${(100 * m.top1).toFixed(2)} %`,
+    );
+  }
+  const shape = [data.train.height, data.train.width, data.train.channels] as const;
+  const latency = o.latencyRuns === 0 ? null : {
+    dense: await measureLatency(run.start, shape, o.latencyRuns),
+    compact: await measureLatency(state.snapshot, shape, o.latencyRuns),
+  } satisfies { dense: Latency; compact: Latency };
+  orStop(await exportLayersModel(state.snapshot, join(run.out, "model"))());
+  return await runOutputs({
+    o,
+    out: run.out,
+    backend,
+    data,
+    start: run.start,
+    startScore: run.startScore,
+    state,
+    latency,
+    seconds: (performance.now() - started) / 1000,
+  });
+}

@@ -1,0 +1,95 @@
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { readJournal, writeJournal } from "../cli/run_journal.ts";
+import { denoFileIO } from "../snapshot/io_handler.ts";
+import { readSnapshot } from "../snapshot/store.ts";
+import { expectRight, runPrune, withTempDir } from "./_helpers.ts";
+
+/** A whole pruning run in well under a minute: a dense model trained first, tiny data. */
+const QUICK = [
+  "--baselines",
+  "none",
+  "--epochs",
+  "1",
+  "--steps-per-epoch",
+  "3",
+  "--train-limit",
+  "512",
+  "--test-limit",
+  "300",
+  "--reg-epochs",
+  "0.5",
+  "--iter-epochs",
+  "0.5",
+  "--fine-tune-epochs",
+  "1",
+  "--eval-limit",
+  "200",
+  "--latency-runs",
+  "2",
+  "--backend",
+  "wasm",
+  "--quiet",
+  "--json",
+]; // deno-fmt-ignore
+
+Deno.test("deno task prune runs the method end to end and writes the compact model, summary and report", async () => {
+  await withTempDir("prune-run-", async (dir) => {
+    const store = join(dir, "store"), out = join(dir, "run");
+    const run = await runPrune([...QUICK, "--store", store, "--out", out]);
+    assert.equal(run.code, 0, run.stderr);
+    const summary = JSON.parse(run.stdout);
+    assert.ok(summary.final.macs <= 0.6 * summary.start.macs, "the MACs target is met");
+    assert.ok(summary.iterations.length >= 2);
+    assert.ok(summary.macs_kept <= 0.6 && summary.params_kept < 1);
+    assert.ok(summary.latency_ms.dense.batch64 > 0 && summary.latency_ms.compact.batch64 > 0);
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(join(out, "summary.json"))), summary);
+    const html = await Deno.readTextFile(join(out, "report.html"));
+    assert.match(html, /<svg/);
+    assert.doesNotMatch(html, /https?:\/\//);
+    // The chain of snapshots from the start to the end is in the store, each with its stage.
+    const stages: string[] = [];
+    for (let id = summary.final.snapshot; id !== summary.start.snapshot;) {
+      const s = expectRight(await readSnapshot(store, id)());
+      stages.unshift(s.meta.stage);
+      id = s.meta.parent as string;
+    }
+    assert.match(stages.join(" "), /^train prune (train prune )*fine-tune$/);
+    const journal = expectRight(await readJournal(out));
+    assert.equal(journal.state.phase, "done");
+    assert.equal(journal.state.snapshot, summary.final.snapshot);
+    await tf.setBackend("cpu");
+    const model = await tf.loadLayersModel(denoFileIO(join(out, "model")), { strict: true });
+    assert.equal(model.countParams(), summary.final.params);
+    model.dispose();
+
+    // Resume: a journal rewound to just after the first removal finishes at the same model.
+    const rewound = join(dir, "rewound");
+    const first = journal.state.records[0];
+    await writeJournal(rewound, {
+      ...journal,
+      state: {
+        phase: "train",
+        snapshot: first.pruned,
+        reference: journal.state.reference,
+        records: [{ ...first, top1Trained: null, trained: null }],
+      },
+    });
+    const resumed = await runPrune(["--resume", rewound, "--quiet", "--json"]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal(JSON.parse(resumed.stdout).final.snapshot, summary.final.snapshot);
+
+    const log = await runPrune(["log", "--store", store, summary.final.snapshot.slice(0, 12)]);
+    assert.equal(log.code, 0, log.stderr);
+    assert.match(log.stdout, /fine-tune/);
+  });
+});
+
+Deno.test("deno task prune --resume names a folder that holds no run", async () => {
+  await withTempDir("prune-run-", async (dir) => {
+    const run = await runPrune(["--resume", dir]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, new RegExp(`error: ${dir}/run.json: no such file`));
+  });
+});
