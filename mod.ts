@@ -121,4 +121,36 @@ export { type Sgd, sgdMomentum, type SgdOptions } from "./stages/sgd.ts";
 export { type GroupScores, scoreGroups, ScoreOptions } from "./stages/score.ts";
 export { type GreedyOptions, type GreedyPlan, greedyPlan } from "./stages/greedy_plan.ts";
 export { channelMacs, MacsTracker } from "./stages/channel_macs.ts";
+export {
+  NO_REGULARIZER,
+  RegularizerKind,
+  RegularizerOptions,
+  type RegularizerTerms,
+  regularizerTerms,
+} from "./stages/regularizer.ts";
+export { bindRegularizer, type BoundRegularizer } from "./stages/regularizer_grads.ts";
+export {
+  PruneReference,
+  pruneReference,
+  pruneStep,
+  PruneStepOptions,
+} from "./stages/prune_step.ts";
+export {
+  advance,
+  type IterationRecord,
+  type PipelineEnv,
+  type PipelineError,
+  type PipelineOptions,
+  type PipelineState,
+  startPipeline,
+  trainFor,
+} from "./stages/pipeline.ts";
+export {
+  type ReplayEnv,
+  type ReplayError,
+  type ReplayResult,
+  replayStage,
+} from "./stages/replay.ts";
+export { buildForest, lineageForest, type LineageNode, lineageOf } from "./snapshot/lineage.ts";
+export { reportHtml, RunReport } from "./report/report_html.ts";
 export { OICSR_VERSION } from "./version.ts";

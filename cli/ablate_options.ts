@@ -1,0 +1,200 @@
+/**
+ * The flags of `deno task ablate`: one table gives each flag its default and help, and an
+ * io-ts codec validates all of them before any work starts (as cli/options.ts does for
+ * `deno task prune`).
+ * @module
+ */
+import { parseArgs } from "node:util";
+import * as t from "io-ts";
+import * as E from "fp-ts/Either";
+import { backendNames } from "../backend/select_backend.ts";
+import {
+  NonNegativeInt,
+  NonNegativeNumber,
+  oneOf,
+  orNull,
+  PositiveInt,
+  PositiveNumber,
+} from "../codecs.ts";
+import { MODEL_NAMES } from "../models/zoo.ts";
+import { RegularizerKind } from "../stages/regularizer.ts";
+import { type BadFlag, flagName, ModelChoice } from "./options.ts";
+
+/** A fraction strictly between 0 and 1 (a MACs target, a per-group cap). */
+const OpenRatio = new t.Type<number, number, unknown>(
+  "a number in (0, 1)",
+  (u): u is number => typeof u === "number" && u > 0 && u < 1,
+  (u, c) => typeof u === "number" && u > 0 && u < 1 ? t.success(u) : t.failure(u, c),
+  t.identity,
+);
+
+const KINDS = RegularizerKind.keys;
+
+function kindList(u: unknown): RegularizerKind[] | null {
+  if (typeof u !== "string") return null;
+  const kinds = u.split(",").map((k) => k.trim());
+  const known = kinds.every((k): k is RegularizerKind => Object.hasOwn(KINDS, k));
+  return known && new Set(kinds).size === kinds.length ? kinds as RegularizerKind[] : null;
+}
+
+/** `--regularizers`: a comma-separated list of regularizer kinds, each at most once. */
+export const RegularizerList = new t.Type<RegularizerKind[], string, unknown>(
+  `a comma-separated list of ${Object.keys(KINDS).join(", ")}, each at most once`,
+  (u): u is RegularizerKind[] => Array.isArray(u) && kindList(u.join(",")) !== null,
+  (u, c) => {
+    const kinds = kindList(u);
+    return kinds === null ? t.failure(u, c) : t.success(kinds);
+  },
+  (kinds) => kinds.join(","),
+);
+
+/** The validated options of an ablation. */
+export const AblateOptions = t.type({
+  model: ModelChoice,
+  regularizers: RegularizerList,
+  epochs: PositiveNumber,
+  target: OpenRatio,
+  cap: OpenRatio,
+  budget: PositiveNumber,
+  lambda: orNull(NonNegativeNumber),
+  seed: NonNegativeInt,
+  batchSize: PositiveInt,
+  lr: orNull(PositiveNumber),
+  stepsPerEpoch: orNull(PositiveInt),
+  trainLimit: orNull(PositiveInt),
+  testLimit: orNull(PositiveInt),
+  backend: oneOf(backendNames),
+  store: t.string,
+  quiet: t.boolean,
+  json: t.boolean,
+  help: t.boolean,
+});
+/** The validated options of an ablation. */
+export type AblateOptions = t.TypeOf<typeof AblateOptions>;
+
+interface Flag {
+  readonly key: keyof AblateOptions;
+  readonly kind: "string" | "number" | "boolean";
+  readonly fallback: string | number | boolean | null;
+  readonly help: string;
+  readonly shown?: string;
+}
+
+/** Every flag, its default and what it does (the source of `--help`). */
+export const ABLATE_FLAGS: readonly Flag[] = [
+  {
+    key: "model",
+    kind: "string",
+    fallback: "cifarnet",
+    help: `${MODEL_NAMES.join(" | ")} | path/to/model.json`,
+  },
+  {
+    key: "regularizers",
+    kind: "string",
+    fallback: "oicsr-gl,ssr-gl,l1,none",
+    help: `which to compare (${Object.keys(KINDS).join(", ")})`,
+  },
+  { key: "epochs", kind: "number", fallback: 1, help: "training epochs (fractions allowed)" },
+  { key: "target", kind: "number", fallback: 0.6, help: "prune to this fraction of the MACs" },
+  {
+    key: "cap",
+    kind: "number",
+    fallback: 0.5,
+    help: "remove at most this fraction of any group's channels",
+  },
+  {
+    key: "budget",
+    kind: "number",
+    fallback: 0.5,
+    help: "penalty budget: each lambda = budget / R(initial weights), so lambda * R starts equal",
+  },
+  {
+    key: "lambda",
+    kind: "number",
+    fallback: null,
+    help: "one lambda for every regularizer instead of --budget",
+  },
+  { key: "seed", kind: "number", fallback: 0, help: "seeds initialisation, order, augmentation" },
+  { key: "batchSize", kind: "number", fallback: 64, help: "images per step" },
+  {
+    key: "lr",
+    kind: "number",
+    fallback: null,
+    help: "base learning rate (cosine schedule)",
+    shown: "0.1 for the ResNets, else 0.01",
+  },
+  { key: "stepsPerEpoch", kind: "number", fallback: null, help: "cut each epoch short" },
+  { key: "trainLimit", kind: "number", fallback: null, help: "use the first N training images" },
+  { key: "testLimit", kind: "number", fallback: null, help: "use the first N test images" },
+  { key: "backend", kind: "string", fallback: "auto", help: backendNames.join(" | ") },
+  { key: "store", kind: "string", fallback: ".oicsr/store", help: "snapshot store folder" },
+  { key: "quiet", kind: "boolean", fallback: false, help: "no progress" },
+  { key: "json", kind: "boolean", fallback: false, help: "print the result as JSON" },
+  { key: "help", kind: "boolean", fallback: false, help: "this text" },
+];
+
+/** The `--help` text. */
+export function ablateHelp(): string {
+  const rows = ABLATE_FLAGS.map((f) => {
+    const name = f.kind === "boolean" ? flagName(f.key) : `${flagName(f.key)} <${f.kind}>`;
+    const fallback = f.kind === "boolean" ? "" : ` (default: ${f.shown ?? f.fallback ?? "none"})`;
+    return `  ${name.padEnd(28)}${f.help}${fallback}`;
+  });
+  return [
+    "Usage: deno task ablate [flags]",
+    "",
+    "The paper's ablation of the regularizer: one seeded model (CIFAR-10) is trained once per",
+    "regularizer from the same start with the same seed; each trained model is pruned to the",
+    "same MACs target WITHOUT training (global greedy on the out-in-channel energy, the same",
+    "for all); the top-1 after pruning is ranked. The lambdas share one penalty budget: R of",
+    "l1 (sum |w|) is tens of times R of the group lassos at the same weights, so one lambda",
+    "for all would weigh l1 far heavier; each lambda is budget / R(initial weights) instead,",
+    "so every regularizer starts at the same lambda * R. --lambda sets one lambda for all.",
+    "Every snapshot (initial, trained, pruned) goes into the store.",
+    "",
+    ...rows,
+    "",
+  ].join("\n");
+}
+
+function describe(value: unknown): string {
+  return typeof value === "number" && Number.isNaN(value) ? "not a number" : JSON.stringify(value);
+}
+
+/**
+ * Parses and validates the arguments of `deno task ablate`; the error names the flag,
+ * what it got and what is allowed.
+ *
+ * @example
+ * ```ts
+ * import { parseAblateOptions } from "./ablate_options.ts";
+ * parseAblateOptions(["--target", "0.5"]); // Right({ target: 0.5, model: "cifarnet", ... })
+ * parseAblateOptions(["--target", "2"]); // Left("--target: expected a number in (0, 1), got 2")
+ * ```
+ */
+export function parseAblateOptions(args: readonly string[]): E.Either<BadFlag, AblateOptions> {
+  const config = Object.fromEntries(ABLATE_FLAGS.map((f) => [
+    flagName(f.key).slice(2),
+    { type: f.kind === "boolean" ? "boolean" as const : "string" as const },
+  ]));
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: [...args], options: config, strict: true }).values;
+  } catch (e) {
+    return E.left({ _tag: "BadFlag", message: (e as Error).message });
+  }
+  const raw = Object.fromEntries(ABLATE_FLAGS.map((f) => {
+    const given = values[flagName(f.key).slice(2)];
+    if (given === undefined) return [f.key, f.fallback];
+    return [f.key, f.kind === "number" ? Number(given) : given];
+  }));
+  return E.mapLeft((errors: t.Errors) => {
+    const first = errors[0];
+    const key = first.context[1]?.key ?? "";
+    const expected = first.context[first.context.length - 1].type.name;
+    return {
+      _tag: "BadFlag" as const,
+      message: `${flagName(key)}: expected ${expected}, got ${describe(first.value)}`,
+    };
+  })(AblateOptions.decode(raw));
+}
