@@ -2,12 +2,14 @@
  * oicsr: structured channel pruning for TensorFlow.js CNNs, as typed stages over
  * immutable model snapshots.
  *
- * This release has the foundation: backends (WebGPU, wasm with our gradient kernels,
- * cpu), CIFAR data, the model zoo's CifarNet and CIFAR ResNets, the training and evaluation
- * stages, the content-addressed snapshot store; and the structural half of pruning: the
- * out-in-channel groups of any tfjs LayersModel (`outInGroups`), exact physical removal of
- * channels (`applyPrunePlan`, checked against `maskPlan`) and MACs/parameters of any
- * topology (`countCost`). The regularizer, scoring and the pruning loop are not here yet.
+ * Everything `deno task prune` does is here as functions over immutable snapshots:
+ * backends (WebGPU, wasm with our gradient kernels, cpu), CIFAR data, the model zoo, the
+ * out-in-channel groups of any tfjs LayersModel (`outInGroups`), exact physical removal
+ * (`applyPrunePlan`, checked against `maskPlan`), MACs and parameters of any topology
+ * (`countCost`), the regularizers (`regularizerTerms`), importance (`scoreGroups`), global
+ * greedy selection (`greedyPlan`, `pruneStep`), training and evaluation, the whole loop as
+ * a state machine (`startPipeline`, `advance`), replay, lineage and the HTML report.
+ * `examples/custom_loop.ts` composes a loop of its own in 32 lines.
  *
  * Pruning a user's model by hand:
  * ```ts

@@ -12,7 +12,7 @@ import type { BackendError } from "../backend/errors.ts";
 import { type BackendName, backendNames, selectBackend } from "../backend/select_backend.ts";
 import { loadCifar10Package } from "../datasets/cifar10_package.ts";
 import { loadCifarBinary } from "../datasets/cifar_binary.ts";
-import { takeImages } from "../datasets/image_set.ts";
+import { type Split, takeImages } from "../datasets/image_set.ts";
 import type { StoreError } from "../snapshot/errors.ts";
 import { runtimeVersions } from "../snapshot/from_model.ts";
 import type { StoreFs } from "../snapshot/fs.ts";
@@ -111,25 +111,22 @@ function parseReplayArgs(
  * `dataDir`); the first `count` images.
  */
 export function cifarData(dataDir: string | undefined): ReplayEnv["data"] {
+  const known = ["cifar10/train", "cifar100/train", "cifar100-coarse/train"];
   return (name, count) => {
     const unavailable = (why: string) =>
       TE.left({ _tag: "DataUnavailable" as const, name, count, message: `${name}: ${why}` });
-    const [variant, part] = name.split("/");
-    if (part !== "train") return unavailable("replay loads only the CIFAR training sets");
-    const first = TE.map((s: { train: Parameters<typeof takeImages>[0] }) =>
-      takeImages(s.train, count)
-    );
-    if (variant === "cifar10" && dataDir === undefined) {
+    if (!known.includes(name)) {
+      return unavailable(`replay cannot load this data set (it loads ${known.join(", ")})`);
+    }
+    const first = TE.map((split: Split) => takeImages(split.train, count));
+    if (name === "cifar10/train" && dataDir === undefined) {
       const trainSheets = Math.min(5, Math.ceil(count / 10000));
       return first(loadCifar10Package({ trainSheets, trainLimit: count, testLimit: 1 }));
     }
-    if (!["cifar10", "cifar100", "cifar100-coarse"].includes(variant)) {
-      return unavailable("not a data set the command line knows (cifar10, cifar100)");
-    }
     if (dataDir === undefined) return unavailable("give --data-dir <folder of the binary files>");
-    const labels = variant === "cifar100-coarse" ? "coarse" : "fine";
-    const cifar = variant === "cifar10" ? "cifar10" : "cifar100";
-    return first(loadCifarBinary(dataDir, { variant: cifar, labels }));
+    const labels = name === "cifar100-coarse/train" ? "coarse" : "fine";
+    const variant = name === "cifar10/train" ? "cifar10" : "cifar100";
+    return first(loadCifarBinary(dataDir, { variant, labels }));
   };
 }
 
