@@ -100,7 +100,12 @@ export const FLAGS: ReadonlyArray<Flag<keyof PruneOptions>> = [
   { key: "dataDir", kind: "string", fallback: null, help: "folder of the CIFAR binary files" },
   { key: "labels", kind: "string", fallback: "fine", help: "CIFAR-100 labels: fine | coarse" },
   { key: "backend", kind: "string", fallback: "auto", help: backendNames.join(" | ") },
-  { key: "epochs", kind: "number", fallback: 2, help: "training epochs" },
+  {
+    key: "epochs",
+    kind: "number",
+    fallback: 2,
+    help: "dense training epochs (baseline; prune when it has no baseline to start from)",
+  },
   { key: "batchSize", kind: "number", fallback: 64, help: "images per step" },
   {
     key: "lr",
