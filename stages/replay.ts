@@ -178,10 +178,13 @@ const short = (s: Snapshot) => s.meta.id.slice(0, 12);
 
 function checkParent(snapshot: Snapshot, parent: Snapshot | null): WrongParent | null {
   const expected = snapshot.meta.parent, actual = parent?.meta.id ?? null;
-  if (expected === actual) return null;
+  const { stage } = snapshot.meta;
+  if (expected === actual && (actual !== null || stage === "init")) return null;
   const name = (id: string | null) => id === null ? "none" : id.slice(0, 12);
-  const message = `Cannot replay snapshot ${short(snapshot)} (stage "${snapshot.meta.stage}"): ` +
-    `it was made from ${name(expected)}, the parent given is ${name(actual)}`;
+  const why = expected === null && actual === null
+    ? `it records no parent, and the stage re-runs from one`
+    : `it was made from ${name(expected)}, the parent given is ${name(actual)}`;
+  const message = `Cannot replay snapshot ${short(snapshot)} (stage "${stage}"): ${why}`;
   return { _tag: "WrongParent", expected, actual, message };
 }
 
