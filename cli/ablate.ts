@@ -31,7 +31,6 @@ import { isModelFile, parseOptions, type PruneOptions } from "./options.ts";
 import { clock, progressBar } from "./progress.ts";
 import { orStop, Stop } from "./stop.ts";
 
-
 /** Importance: the paper's energy of the out-in-channel, the same for every regularizer. */
 const SCORE = { normalise: "none", costAware: false } as const;
 
