@@ -63,10 +63,13 @@ Deno.test("parseOptions() takes a zoo name or the path of a model.json for --mod
 
 Deno.test("helpText() lists every flag with its default", () => {
   const text = helpText();
-  for (const flag of ["--batch-size", "--weight-decay", "--backend", "--json", "--explain"]) {
+  const flags = ["--batch-size", "--weight-decay", "--backend", "--json", "--explain"];
+  for (const flag of [...flags, "--regularizer", "--target-flops", "--resume", "--from"]) {
     assert.ok(text.includes(flag), `help lacks ${flag}`);
   }
-  assert.match(text, /--epochs <number>\s+training epochs \(default: 2\)/);
+  assert.match(text, /--epochs <number>\s+dense training epochs .*\(default: 2\)/);
+  assert.match(text, /--regularizer <string>\s+oicsr-gl \| ssr-gl .*\(default: oicsr-gl\)/);
+  assert.match(text, /--target-flops <number>\s+.*\(default: 0\.6\)/);
   assert.match(text, /--model <string>\s+cifarnet \| .* \| path\/to\/model\.json/);
   assert.equal(flagName("stepsPerEpoch"), "--steps-per-epoch");
 });
