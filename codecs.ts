@@ -31,6 +31,10 @@ export const NonNegativeNumber = numberWhere(
   "a number >= 0",
   (n) => Number.isFinite(n) && n >= 0,
 );
+/** A number in (0, 1]: a fraction of something kept or removed. */
+export const Fraction = numberWhere("a number in (0, 1]", (n) => n > 0 && n <= 1);
+/** A number in (0, 1), both ends excluded. */
+export const OpenFraction = numberWhere("a number in (0, 1)", (n) => n > 0 && n < 1);
 /** A number in [0, 1). */
 export const Momentum = numberWhere("a number in [0, 1)", (n) => n >= 0 && n < 1);
 

@@ -4,7 +4,6 @@
  * `deno task prune`).
  * @module
  */
-import { parseArgs } from "node:util";
 import * as t from "io-ts";
 import * as E from "fp-ts/Either";
 import { backendNames } from "../backend/select_backend.ts";
@@ -12,21 +11,15 @@ import {
   NonNegativeInt,
   NonNegativeNumber,
   oneOf,
+  OpenFraction,
   orNull,
   PositiveInt,
   PositiveNumber,
 } from "../codecs.ts";
 import { MODEL_NAMES } from "../models/zoo.ts";
 import { RegularizerKind } from "../stages/regularizer.ts";
-import { type BadFlag, flagName, ModelChoice } from "./options.ts";
-
-/** A fraction strictly between 0 and 1 (a MACs target, a per-group cap). */
-const OpenRatio = new t.Type<number, number, unknown>(
-  "a number in (0, 1)",
-  (u): u is number => typeof u === "number" && u > 0 && u < 1,
-  (u, c) => typeof u === "number" && u > 0 && u < 1 ? t.success(u) : t.failure(u, c),
-  t.identity,
-);
+import { type BadFlag, type Flag, flagName, parseFlags } from "./flags.ts";
+import { ModelChoice } from "./options.ts";
 
 const KINDS = RegularizerKind.keys;
 
@@ -53,8 +46,8 @@ export const AblateOptions = t.type({
   model: ModelChoice,
   regularizers: RegularizerList,
   epochs: PositiveNumber,
-  target: OpenRatio,
-  cap: OpenRatio,
+  target: OpenFraction,
+  cap: OpenFraction,
   budget: PositiveNumber,
   lambda: orNull(NonNegativeNumber),
   seed: NonNegativeInt,
@@ -72,16 +65,8 @@ export const AblateOptions = t.type({
 /** The validated options of an ablation. */
 export type AblateOptions = t.TypeOf<typeof AblateOptions>;
 
-interface Flag {
-  readonly key: keyof AblateOptions;
-  readonly kind: "string" | "number" | "boolean";
-  readonly fallback: string | number | boolean | null;
-  readonly help: string;
-  readonly shown?: string;
-}
-
 /** Every flag, its default and what it does (the source of `--help`). */
-export const ABLATE_FLAGS: readonly Flag[] = [
+export const ABLATE_FLAGS: ReadonlyArray<Flag<keyof AblateOptions>> = [
   {
     key: "model",
     kind: "string",
@@ -157,10 +142,6 @@ export function ablateHelp(): string {
   ].join("\n");
 }
 
-function describe(value: unknown): string {
-  return typeof value === "number" && Number.isNaN(value) ? "not a number" : JSON.stringify(value);
-}
-
 /**
  * Parses and validates the arguments of `deno task ablate`; the error names the flag,
  * what it got and what is allowed.
@@ -173,28 +154,5 @@ function describe(value: unknown): string {
  * ```
  */
 export function parseAblateOptions(args: readonly string[]): E.Either<BadFlag, AblateOptions> {
-  const config = Object.fromEntries(ABLATE_FLAGS.map((f) => [
-    flagName(f.key).slice(2),
-    { type: f.kind === "boolean" ? "boolean" as const : "string" as const },
-  ]));
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({ args: [...args], options: config, strict: true }).values;
-  } catch (e) {
-    return E.left({ _tag: "BadFlag", message: (e as Error).message });
-  }
-  const raw = Object.fromEntries(ABLATE_FLAGS.map((f) => {
-    const given = values[flagName(f.key).slice(2)];
-    if (given === undefined) return [f.key, f.fallback];
-    return [f.key, f.kind === "number" ? Number(given) : given];
-  }));
-  return E.mapLeft((errors: t.Errors) => {
-    const first = errors[0];
-    const key = first.context[1]?.key ?? "";
-    const expected = first.context[first.context.length - 1].type.name;
-    return {
-      _tag: "BadFlag" as const,
-      message: `${flagName(key)}: expected ${expected}, got ${describe(first.value)}`,
-    };
-  })(AblateOptions.decode(raw));
+  return parseFlags(args, ABLATE_FLAGS, AblateOptions);
 }

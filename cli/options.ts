@@ -3,11 +3,13 @@
  * io-ts codec validates all of them before any work starts.
  * @module
  */
-import { parseArgs } from "node:util";
 import * as t from "io-ts";
 import * as E from "fp-ts/Either";
 import { backendNames } from "../backend/select_backend.ts";
-import { type Flag, PRUNING_FLAGS, PruningOptions } from "./pruning_flags.ts";
+import { type BadFlag, type Flag, flagName, parseFlags } from "./flags.ts";
+import { PRUNING_FLAGS, PruningOptions } from "./pruning_flags.ts";
+
+export { type BadFlag, flagName } from "./flags.ts";
 import { MODEL_NAMES, type ModelName } from "../models/zoo.ts";
 import {
   Momentum,
@@ -152,11 +154,6 @@ export const FLAGS: ReadonlyArray<Flag<keyof PruneOptions>> = [
   ...PRUNING_FLAGS,
 ];
 
-/** `batchSize` -> `--batch-size`. */
-export function flagName(key: string): string {
-  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-}
-
 /** The `--help` text. */
 export function helpText(command = "prune"): string {
   const rows = FLAGS.map((f) => {
@@ -171,16 +168,6 @@ export function helpText(command = "prune"): string {
   return `Usage: deno task ${command} [flags]\n\n${what}\n\n${rows.join("\n")}\n`;
 }
 
-/** A flag the user gave is unknown or its value is not allowed. */
-export interface BadFlag {
-  readonly _tag: "BadFlag";
-  readonly message: string;
-}
-
-function describe(value: unknown): string {
-  return typeof value === "number" && Number.isNaN(value) ? "not a number" : JSON.stringify(value);
-}
-
 /**
  * Parses and validates command-line arguments; the error names the flag, what it got and
  * what is allowed.
@@ -192,30 +179,5 @@ function describe(value: unknown): string {
  * ```
  */
 export function parseOptions(args: readonly string[]): E.Either<BadFlag, PruneOptions> {
-  const config = Object.fromEntries(
-    FLAGS.map((
-      f,
-    ) => [flagName(f.key).slice(2), { type: f.kind === "boolean" ? "boolean" : "string" }]),
-  ) as Record<string, { type: "string" | "boolean" }>;
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({ args: [...args], options: config, strict: true }).values;
-  } catch (e) {
-    return E.left({ _tag: "BadFlag", message: (e as Error).message });
-  }
-  const raw = Object.fromEntries(FLAGS.map((f) => {
-    const given = values[flagName(f.key).slice(2)];
-    if (given === undefined) return [f.key, f.fallback];
-    return [f.key, f.kind === "number" ? Number(given) : given];
-  }));
-  return E.mapLeft((errors: t.Errors) => {
-    const first = errors[0];
-    const key = [...first.context].reverse().find((c) => FLAGS.some((f) => f.key === c.key))
-      ?.key ?? "";
-    const expected = first.context[first.context.length - 1].type.name;
-    return {
-      _tag: "BadFlag" as const,
-      message: `${flagName(key)}: expected ${expected}, got ${describe(first.value)}`,
-    };
-  })(PruneOptions.decode(raw));
+  return parseFlags(args, FLAGS, PruneOptions);
 }

@@ -5,6 +5,7 @@
  */
 import * as t from "io-ts";
 import {
+  Fraction,
   NonNegativeInt,
   NonNegativeNumber,
   oneOf,
@@ -13,14 +14,7 @@ import {
   PositiveNumber,
 } from "../codecs.ts";
 import { RegularizerKind } from "../stages/regularizer.ts";
-
-/** A fraction in (0, 1]. */
-const Fraction = new t.Type<number, number, unknown>(
-  "a number in (0, 1]",
-  (u): u is number => typeof u === "number" && u > 0 && u <= 1,
-  (u, c) => (typeof u === "number" && u > 0 && u <= 1 ? t.success(u) : t.failure(u, c)),
-  t.identity,
-);
+import type { Flag } from "./flags.ts";
 
 /** The validated pruning flags. */
 export const PruningOptions = t.type({
@@ -44,16 +38,6 @@ export const PruningOptions = t.type({
 });
 /** The validated pruning flags. */
 export type PruningOptions = t.TypeOf<typeof PruningOptions>;
-
-/** One flag: its key, kind, default and help line. */
-export interface Flag<K extends string = string> {
-  readonly key: K;
-  readonly kind: "string" | "number" | "boolean";
-  readonly fallback: string | number | boolean | null;
-  readonly help: string;
-  /** How `--help` shows the default, where `fallback` alone says too little. */
-  readonly shown?: string;
-}
 
 /** Every pruning flag, its default and what it does. */
 export const PRUNING_FLAGS: ReadonlyArray<Flag<keyof PruningOptions>> = [
