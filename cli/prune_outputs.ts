@@ -9,7 +9,7 @@ import { outInGroups } from "../graph/out_in_groups.ts";
 import { reportHtml, type RunReport } from "../report/report_html.ts";
 import type { BackendInfo, JsonObject, Snapshot } from "../snapshot/snapshot.ts";
 import type { PipelineState } from "../stages/pipeline.ts";
-import type { Latency } from "./latency.ts";
+import type { Latency } from "../stages/latency.ts";
 import type { PruneOptions } from "./options.ts";
 
 /** Everything the outputs are made of. */

@@ -21,7 +21,7 @@ import {
 } from "../stages/pipeline.ts";
 import { OICSR_VERSION } from "../version.ts";
 import { runFolder } from "./baseline.ts";
-import { type Latency, measureLatency } from "./latency.ts";
+import { type Latency, measureLatency } from "../stages/latency.ts";
 import { loadData } from "./load_data.ts";
 import { PruneOptions } from "./options.ts";
 import { progressBar } from "./progress.ts";
