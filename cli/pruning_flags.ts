@@ -59,7 +59,7 @@ export const PRUNING_FLAGS: ReadonlyArray<Flag<keyof PruningOptions>> = [
   {
     key: "normalise",
     kind: "string",
-    fallback: "none",
+    fallback: "mean",
     help: "importance: none | mean (divided by its group's mean)",
   },
   { key: "costAware", kind: "boolean", fallback: false, help: "importance per MAC saved" },
