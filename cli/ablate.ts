@@ -31,9 +31,6 @@ import { isModelFile, parseOptions, type PruneOptions } from "./options.ts";
 import { clock, progressBar } from "./progress.ts";
 import { orStop, Stop } from "./stop.ts";
 
-/** Importance: the paper's energy of the out-in-channel, the same for every regularizer. */
-const SCORE = { normalise: "none", costAware: false } as const;
-
 /** What every regularizer's run shares. */
 interface Shared {
   readonly o: AblateOptions;
@@ -121,7 +118,8 @@ async function ablateOne(kind: RegularizerKind, s: Shared): Promise<Omit<Ablatio
   await store(s, trained);
   const reference = orStop(pruneReference(trained));
   const goal = o.target * reference.macs;
-  const selection = { score: SCORE, step: 1 - o.target, target: o.target, cap: o.cap, reference };
+  const score = { normalise: o.normalise, costAware: false };
+  const selection = { score, step: 1 - o.target, target: o.target, cap: o.cap, reference };
   let pruned = trained, steps = 0;
   while (pruned.meta.metrics.macs > goal) {
     const next = orStop(pruneStep(pruned, selection));
@@ -188,6 +186,7 @@ async function run(o: AblateOptions): Promise<Ablation> {
     epochs: o.epochs,
     target: o.target,
     cap: o.cap,
+    normalise: o.normalise,
     lambda_rule: o.lambda === null
       ? { kind: "budget", budget: o.budget }
       : { kind: "fixed", lambda: o.lambda },

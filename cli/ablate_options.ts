@@ -48,6 +48,7 @@ export const AblateOptions = t.type({
   epochs: PositiveNumber,
   target: OpenFraction,
   cap: OpenFraction,
+  normalise: oneOf(["none", "mean"] as const),
   budget: PositiveNumber,
   lambda: orNull(NonNegativeNumber),
   seed: NonNegativeInt,
@@ -86,6 +87,12 @@ export const ABLATE_FLAGS: ReadonlyArray<Flag<keyof AblateOptions>> = [
     kind: "number",
     fallback: 0.5,
     help: "remove at most this fraction of any group's channels",
+  },
+  {
+    key: "normalise",
+    kind: "string",
+    fallback: "mean",
+    help: "importance, the same for every regularizer: none (the paper's energy) | mean",
   },
   {
     key: "budget",

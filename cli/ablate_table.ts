@@ -42,6 +42,8 @@ export interface Ablation {
   readonly epochs: number;
   readonly target: number;
   readonly cap: number;
+  /** Importance normalisation used for every regularizer. */
+  readonly normalise: "none" | "mean";
   readonly lambda_rule: LambdaRule;
   readonly initial: string;
   readonly rows: ReadonlyArray<AblationRow>;
@@ -125,7 +127,7 @@ export function ablationTable(a: Ablation, clock: (seconds: number) => string): 
     [
       "pruning",
       `to <= ${percent(a.target)} of ${mega(reference)} MACs, no fine-tuning, ` +
-      `at most ${percent(a.cap)} of each group's channels`,
+      `at most ${percent(a.cap)} of each group's channels, importance normalised: ${a.normalise}`,
     ],
   ];
   const width = Math.max(...setup.map(([k]) => k.length)) + 2;

@@ -53,6 +53,7 @@ function ablation(rows: ReadonlyArray<AblationRow>, lambda: number | null = null
     epochs: 1,
     target: 0.6,
     cap: 0.5,
+    normalise: "mean",
     lambda_rule: lambda === null ? { kind: "budget", budget: 0.5 } : { kind: "fixed", lambda },
     initial: "i",
     rows,
