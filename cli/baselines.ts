@@ -79,6 +79,12 @@ export function findBaseline(dir: string, o: { model: string; data: string }) {
  */
 export function publishBaseline(dir: string, o: { model: string; data: string }, s: Snapshot) {
   return async (): Promise<E.Either<{ message: string }, string>> => {
+    const top1 = s.meta.metrics.top1;
+    if (top1 === undefined) {
+      return E.left({
+        message: `snapshot ${s.meta.id.slice(0, 12)} has no top-1: evaluate it before publishing`,
+      });
+    }
     const written = await writeSnapshot(dir, s)();
     if (E.isLeft(written)) return written;
     const index = await readIndex(dir);

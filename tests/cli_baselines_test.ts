@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { findBaseline, publishBaseline } from "../cli/baselines.ts";
 import { readSnapshot } from "../snapshot/store.ts";
+import { withMetrics } from "../stages/metrics.ts";
 import { smallSnapshot } from "./_fixtures.ts";
 import { expectLeft, expectRight, withTempDir } from "./_helpers.ts";
 
@@ -23,8 +24,11 @@ Deno.test("the shipped CifarNet baseline is found, verifies and records how it w
 
 Deno.test("publishBaseline() stores the snapshot and names it in baselines.json", async () => {
   await withTempDir("baselines-", async (dir) => {
-    const s = await smallSnapshot(2);
+    const unevaluated = await smallSnapshot(2);
     const o = { model: "tiny", data: "tinted" };
+    const refused = expectLeft(await publishBaseline(dir, o, unevaluated)());
+    assert.match(refused.message, /has no top-1: evaluate it before publishing/);
+    const s = withMetrics(unevaluated, { top1: 0.5 });
     assert.equal(expectRight(await publishBaseline(dir, o, s)()), s.meta.id);
     const found = expectRight(await findBaseline(dir, o)());
     assert.equal(found?.meta.id, s.meta.id);
