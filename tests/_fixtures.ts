@@ -60,6 +60,20 @@ export function testEnv(): StageEnv {
   };
 }
 
+/** A model as an "init" snapshot (seed 1, no metrics); the model is disposed. */
+export async function snapshotOf(model: tf.LayersModel): Promise<Snapshot> {
+  const snapshot = await snapshotFromModel(model, {
+    ...testEnv(),
+    parent: null,
+    stage: "init",
+    options: {},
+    seed: 1,
+    metrics: {},
+  });
+  model.dispose();
+  return snapshot;
+}
+
 /** The small network as an "init" snapshot. */
 export async function smallSnapshot(seed = 1): Promise<Snapshot> {
   const model = smallNet(seed);

@@ -2,26 +2,14 @@ import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { outInGroups } from "../graph/out_in_groups.ts";
 import { buildModel } from "../models/zoo.ts";
-import { snapshotFromModel } from "../snapshot/from_model.ts";
 import type { JsonObject, Snapshot } from "../snapshot/snapshot.ts";
-import { testEnv } from "./_fixtures.ts";
+import { snapshotOf } from "./_fixtures.ts";
 import { expectLeft, expectRight } from "./_helpers.ts";
 import { checkPlan } from "./_prune_checks.ts";
 
 await tf.setBackend("cpu");
 
-async function snap(model: tf.LayersModel): Promise<Snapshot> {
-  const s = await snapshotFromModel(model, {
-    ...testEnv(),
-    parent: null,
-    stage: "init",
-    options: {},
-    seed: 1,
-    metrics: {},
-  });
-  model.dispose();
-  return s;
-}
+const snap = snapshotOf;
 
 async function zoo(name: string): Promise<Snapshot> {
   const built = buildModel(name, { seed: 1, classes: 10 });

@@ -1,25 +1,19 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { type GroupAnalysis, outInGroups } from "../graph/out_in_groups.ts";
-import { modelFromSnapshot, snapshotFromModel } from "../snapshot/from_model.ts";
+import { modelFromSnapshot } from "../snapshot/from_model.ts";
 import type { Snapshot } from "../snapshot/snapshot.ts";
 import { type RegularizerKind, regularizerTerms } from "../stages/regularizer.ts";
 import { bindRegularizer } from "../stages/regularizer_grads.ts";
 import { scoreGroups } from "../stages/score.ts";
 import { train } from "../stages/train.ts";
-import { quickTraining, smallSnapshot, testEnv, tintedImages } from "./_fixtures.ts";
+import { quickTraining, smallSnapshot, snapshotOf, testEnv, tintedImages } from "./_fixtures.ts";
 import { expectRight } from "./_helpers.ts";
 import { randomizeWeights } from "./_architectures.ts";
 
 await tf.setBackend("cpu");
 
-const meta = { ...testEnv(), parent: null, stage: "init", options: {}, seed: 1, metrics: {} };
-
-async function snap(model: tf.LayersModel): Promise<Snapshot> {
-  const s = await snapshotFromModel(model, meta);
-  model.dispose();
-  return s;
-}
+const snap = snapshotOf;
 
 /** `lambda * R` and its gradients for the model of `snapshot`, read back by weight name. */
 async function evaluate(snapshot: Snapshot, kind: RegularizerKind, lambda: number) {
