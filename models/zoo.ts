@@ -4,11 +4,25 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import * as E from "fp-ts/Either";
+import { alexnet } from "./alexnet.ts";
 import { cifarnet } from "./cifarnet.ts";
+import { densenet } from "./densenet.ts";
+import { preactSenet18 } from "./preact_senet.ts";
 import { resnet } from "./resnet.ts";
+import { resnet50 } from "./resnet50.ts";
 
 /** Names accepted by {@linkcode buildModel}. */
-export const MODEL_NAMES = ["cifarnet", "resnet20", "resnet32", "resnet56", "resnet110"] as const;
+export const MODEL_NAMES = [
+  "cifarnet",
+  "alexnet",
+  "resnet20",
+  "resnet32",
+  "resnet56",
+  "resnet110",
+  "densenet40",
+  "preact_senet18",
+  "resnet50",
+] as const;
 /** A model of the zoo. */
 export type ModelName = typeof MODEL_NAMES[number];
 
@@ -38,6 +52,10 @@ export function buildModel(
   options: BuildOptions,
 ): E.Either<UnknownModel, tf.LayersModel> {
   if (name === "cifarnet") return E.right(cifarnet(options));
+  if (name === "alexnet") return E.right(alexnet(options));
+  if (name === "densenet40") return E.right(densenet({ ...options, depth: 40, growth: 12 }));
+  if (name === "preact_senet18") return E.right(preactSenet18(options));
+  if (name === "resnet50") return E.right(resnet50(options));
   const depth = /^resnet(\d+)$/.exec(name);
   if (depth && (MODEL_NAMES as readonly string[]).includes(name)) {
     return E.right(resnet({ ...options, depth: Number(depth[1]) }));

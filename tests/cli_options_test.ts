@@ -35,7 +35,7 @@ Deno.test("parseOptions() names the flag, the value and what is allowed", () => 
   assert.equal(message(["--epochs", "0"]), "--epochs: expected a positive integer, got 0");
   assert.match(
     message(["--model", "vgg"]),
-    /^--model: expected one of cifarnet, resnet20.*got "vgg"$/,
+    /^--model: expected one of cifarnet, alexnet, resnet20.*got "vgg"$/,
   );
   assert.match(message(["--momentum", "1"]), /^--momentum: expected a number in \[0, 1\)/);
   assert.match(
@@ -55,7 +55,8 @@ Deno.test("parseOptions() takes a zoo name or the path of a model.json for --mod
   for (const bad of ["vgg", "model.h5", "mine/model", "ResNet20"]) {
     assert.equal(
       message(["--model", bad]),
-      "--model: expected one of cifarnet, resnet20, resnet32, resnet56, resnet110, " +
+      "--model: expected one of cifarnet, alexnet, resnet20, resnet32, resnet56, resnet110, " +
+        "densenet40, preact_senet18, resnet50, " +
         `or the path of a tfjs model.json (ending in .json), got "${bad}"`,
     );
   }

@@ -41,5 +41,5 @@ Deno.test("buildModel() gives the same weights for the same seed and others for 
 Deno.test("buildModel() names the allowed models for an unknown one", () => {
   const result = buildModel("vgg16", { seed: 0, classes: 10 });
   assert.ok(E.isLeft(result));
-  assert.match(result.left.message, /Unknown model "vgg16".*cifarnet, resnet20/);
+  assert.match(result.left.message, /Unknown model "vgg16".*cifarnet, alexnet, resnet20.*resnet50/);
 });
