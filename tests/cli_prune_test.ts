@@ -71,7 +71,11 @@ Deno.test("deno task prune names the missing file of a CIFAR binary folder", asy
 Deno.test("deno task prune --help lists the flags with their defaults", async () => {
   const run = await runPrune(["--help"]);
   assert.equal(run.code, 0);
-  assert.match(run.stdout, /--model <string>\s+cifarnet \| resnet20.*\(default: cifarnet\)/);
+  assert.match(
+    run.stdout,
+    /--model <string>\s+cifarnet \| alexnet \| resnet20.*\(default: cifarnet\)/,
+  );
+  assert.match(run.stdout, /--target-flops <number>\s+.*\(default: 0\.6\)/);
 });
 
 Deno.test("deno task baseline run twice with the same seed gives the same snapshots", async () => {
