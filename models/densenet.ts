@@ -27,6 +27,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { poolLogits, type Sym } from "./blocks.ts";
 import { type SeedSource, seedSource } from "./init.ts";
 
 /** Options of {@linkcode densenet}. */
@@ -40,8 +41,6 @@ export interface DenseNetOptions {
   /** Number of classes (default 10). */
   readonly classes?: number;
 }
-
-type Sym = tf.SymbolicTensor;
 
 /** Batch normalisation, ReLU, convolution (no bias). */
 function bnReluConv(x: Sym, name: string, filters: number, kernelSize: number, seeds: SeedSource) {
@@ -115,11 +114,6 @@ export function densenet(options: DenseNetOptions = {}): tf.LayersModel {
   x = tf.layers.batchNormalization({ name: "final_bn", momentum: 0.9, epsilon: 1e-5 })
     .apply(x) as Sym;
   x = tf.layers.activation({ name: "final_relu", activation: "relu" }).apply(x) as Sym;
-  x = tf.layers.globalAveragePooling2d({ name: "pool" }).apply(x) as Sym;
-  const logits = tf.layers.dense({
-    name: "logits",
-    units: classes,
-    kernelInitializer: seeds.glorotUniform(),
-  }).apply(x) as Sym;
+  const logits = poolLogits(x, classes, seeds);
   return tf.model({ inputs: input, outputs: logits, name: `densenet${depth}` });
 }

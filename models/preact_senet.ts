@@ -20,6 +20,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { poolLogits, type Sym } from "./blocks.ts";
 import { type SeedSource, seedSource } from "./init.ts";
 
 /** Options of {@linkcode preactSenet18}. */
@@ -29,8 +30,6 @@ export interface PreActSeNetOptions {
   /** Number of classes (default 10). */
   readonly classes?: number;
 }
-
-type Sym = tf.SymbolicTensor;
 
 const bn = (name: string) => tf.layers.batchNormalization({ name, momentum: 0.9, epsilon: 1e-5 });
 const relu = (name: string) => tf.layers.activation({ name, activation: "relu" });
@@ -107,11 +106,6 @@ export function preactSenet18(options: PreActSeNetOptions = {}): tf.LayersModel 
     }
   });
   x = relu("final_relu").apply(bn("final_bn").apply(x)) as Sym;
-  x = tf.layers.globalAveragePooling2d({ name: "pool" }).apply(x) as Sym;
-  const logits = tf.layers.dense({
-    name: "logits",
-    units: classes,
-    kernelInitializer: seeds.glorotUniform(),
-  }).apply(x) as Sym;
+  const logits = poolLogits(x, classes, seeds);
   return tf.model({ inputs: input, outputs: logits, name: "preact_senet18" });
 }

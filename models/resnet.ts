@@ -3,6 +3,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { convBn, poolLogits, type Sym } from "./blocks.ts";
 import { type SeedSource, seedSource } from "./init.ts";
 
 /**
@@ -27,22 +28,6 @@ export interface ResNetOptions {
   readonly shortcut?: Shortcut;
 }
 
-type Sym = tf.SymbolicTensor;
-
-function convBn(x: Sym, name: string, filters: number, strides: number, seeds: SeedSource): Sym {
-  const conv = tf.layers.conv2d({
-    name: `${name}_conv`,
-    filters,
-    kernelSize: 3,
-    strides,
-    padding: "same",
-    useBias: false,
-    kernelInitializer: seeds.heNormal(),
-  });
-  const bn = tf.layers.batchNormalization({ name: `${name}_bn`, momentum: 0.9, epsilon: 1e-5 });
-  return bn.apply(conv.apply(x)) as Sym;
-}
-
 function shortcut(x: Sym, name: string, filters: number, kind: Shortcut, seeds: SeedSource): Sym {
   const conv = tf.layers.conv2d({
     name: `${name}_proj_conv`,
@@ -64,8 +49,10 @@ function block(x: Sym, name: string, filters: number, strides: number, opts: {
   seeds: SeedSource;
 }): Sym {
   const relu = (n: string) => tf.layers.activation({ name: n, activation: "relu" });
-  let y = relu(`${name}_relu1`).apply(convBn(x, `${name}_1`, filters, strides, opts.seeds)) as Sym;
-  y = convBn(y, `${name}_2`, filters, 1, opts.seeds);
+  let y = relu(`${name}_relu1`).apply(
+    convBn(x, `${name}_1`, { filters, kernelSize: 3, strides }, opts.seeds),
+  ) as Sym;
+  y = convBn(y, `${name}_2`, { filters, kernelSize: 3, strides: 1 }, opts.seeds);
   const changes = strides !== 1 || x.shape[3] !== filters;
   const s = changes ? shortcut(x, name, filters, opts.kind, opts.seeds) : x;
   const sum = tf.layers.add({ name: `${name}_add` }).apply([y, s]) as Sym;
@@ -93,19 +80,14 @@ export function resnet(options: ResNetOptions = {}): tf.LayersModel {
   const seeds = seedSource(seed);
   const input = tf.input({ shape: [32, 32, 3], name: "input" });
   let x = tf.layers.activation({ name: "stem_relu", activation: "relu" })
-    .apply(convBn(input, "stem", 16, 1, seeds)) as Sym;
+    .apply(convBn(input, "stem", { filters: 16, kernelSize: 3, strides: 1 }, seeds)) as Sym;
   [16, 32, 64].forEach((filters, stage) => {
     for (let i = 0; i < n; i++) {
       const strides = stage > 0 && i === 0 ? 2 : 1;
       x = block(x, `s${stage + 1}b${i + 1}`, filters, strides, { kind, seeds });
     }
   });
-  x = tf.layers.globalAveragePooling2d({ name: "pool" }).apply(x) as Sym;
-  const logits = tf.layers.dense({
-    name: "logits",
-    units: classes,
-    kernelInitializer: seeds.glorotUniform(),
-  }).apply(x) as Sym;
+  const logits = poolLogits(x, classes, seeds);
   const model = tf.model({ inputs: input, outputs: logits, name: `resnet${depth}` });
   if (kind === "A") freezeOptionAShortcuts(model);
   return model;

@@ -19,6 +19,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { convBn, poolLogits, type Sym } from "./blocks.ts";
 import { type SeedSource, seedSource } from "./init.ts";
 
 /** Options of {@linkcode resnet50}. */
@@ -29,37 +30,20 @@ export interface ResNet50Options {
   readonly classes?: number;
 }
 
-type Sym = tf.SymbolicTensor;
-
-function convBn(
-  x: Sym,
-  name: string,
-  filters: number,
-  kernelSize: number,
-  strides: number,
-  seeds: SeedSource,
-): Sym {
-  const conv = tf.layers.conv2d({
-    name: `${name}_conv`,
-    filters,
-    kernelSize,
-    strides,
-    padding: "same",
-    useBias: false,
-    kernelInitializer: seeds.heNormal(),
-  });
-  const bn = tf.layers.batchNormalization({ name: `${name}_bn`, momentum: 0.9, epsilon: 1e-5 });
-  return bn.apply(conv.apply(x)) as Sym;
-}
-
 const relu = (name: string) => tf.layers.activation({ name, activation: "relu" });
 
 function bottleneck(x: Sym, name: string, width: number, strides: number, seeds: SeedSource): Sym {
-  let y = relu(`${name}_relu1`).apply(convBn(x, `${name}_1`, width, 1, 1, seeds)) as Sym;
-  y = relu(`${name}_relu2`).apply(convBn(y, `${name}_2`, width, 3, strides, seeds)) as Sym;
-  y = convBn(y, `${name}_3`, 4 * width, 1, 1, seeds);
+  let y = relu(`${name}_relu1`).apply(
+    convBn(x, `${name}_1`, { filters: width, kernelSize: 1, strides: 1 }, seeds),
+  ) as Sym;
+  y = relu(`${name}_relu2`).apply(
+    convBn(y, `${name}_2`, { filters: width, kernelSize: 3, strides }, seeds),
+  ) as Sym;
+  y = convBn(y, `${name}_3`, { filters: 4 * width, kernelSize: 1, strides: 1 }, seeds);
   const changes = strides !== 1 || x.shape[3] !== 4 * width;
-  const s = changes ? convBn(x, `${name}_proj`, 4 * width, 1, strides, seeds) : x;
+  const s = changes
+    ? convBn(x, `${name}_proj`, { filters: 4 * width, kernelSize: 1, strides }, seeds)
+    : x;
   const sum = tf.layers.add({ name: `${name}_add` }).apply([y, s]) as Sym;
   return relu(`${name}_relu3`).apply(sum) as Sym;
 }
@@ -79,7 +63,9 @@ export function resnet50(options: ResNet50Options = {}): tf.LayersModel {
   const { seed = 0, classes = 1000 } = options;
   const seeds = seedSource(seed);
   const input = tf.input({ shape: [224, 224, 3], name: "input" });
-  let x = relu("stem_relu").apply(convBn(input, "stem", 64, 7, 2, seeds)) as Sym;
+  let x = relu("stem_relu").apply(
+    convBn(input, "stem", { filters: 64, kernelSize: 7, strides: 2 }, seeds),
+  ) as Sym;
   x = tf.layers.maxPooling2d({ name: "stem_pool", poolSize: 3, strides: 2, padding: "same" })
     .apply(x) as Sym;
   [3, 4, 6, 3].forEach((blocks, stage) => {
@@ -88,11 +74,6 @@ export function resnet50(options: ResNet50Options = {}): tf.LayersModel {
       x = bottleneck(x, `s${stage + 1}b${i + 1}`, 64 * 2 ** stage, strides, seeds);
     }
   });
-  x = tf.layers.globalAveragePooling2d({ name: "pool" }).apply(x) as Sym;
-  const logits = tf.layers.dense({
-    name: "logits",
-    units: classes,
-    kernelInitializer: seeds.glorotUniform(),
-  }).apply(x) as Sym;
+  const logits = poolLogits(x, classes, seeds);
   return tf.model({ inputs: input, outputs: logits, name: "resnet50" });
 }
