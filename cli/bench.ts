@@ -28,10 +28,15 @@ function setUp(model: string, batch: number) {
   const net = E.getOrElseW((e: { message: string }) => {
     throw new Error(e.message);
   })(buildModel(model, { seed: 0, classes: 10 }));
-  const x = Float32Array.from({ length: batch * 32 * 32 * 3 }, (_, i) => Math.sin(i));
+  // The model's own input size: 32x32x3 for the CIFAR models, 224x224x3 for resnet50.
+  const shape = net.inputs[0].shape.slice(1) as [number, number, number];
+  const x = Float32Array.from(
+    { length: batch * shape[0] * shape[1] * shape[2] },
+    (_, i) => Math.sin(i),
+  );
   const y = Int32Array.from({ length: batch }, (_, i) => i % 10);
-  const trainer = makeTrainStep(net, [32, 32, 3], 10, { momentum: 0.9, weightDecay: 5e-4 });
-  return { net, x, y, trainer };
+  const trainer = makeTrainStep(net, shape, 10, { momentum: 0.9, weightDecay: 5e-4 });
+  return { net, x, y, trainer, shape };
 }
 
 /** Multiply-accumulates of one example, counted on the topology and weights `save` writes. */
@@ -45,13 +50,13 @@ function macsOf(net: tf.LayersModel): number {
 }
 
 async function measure(model: string, batch: number, seconds: number) {
-  const { net, x, y, trainer } = setUp(model, batch);
+  const { net, x, y, trainer, shape } = setUp(model, batch);
   const macs = macsOf(net);
   const before = tf.memory().numTensors;
   const train = await rate(() => trainer.step(x, y, batch, 0.01), batch, seconds);
   const leaked = tf.memory().numTensors - before;
   trainer.dispose();
-  const input = tf.tensor4d(x, [batch, 32, 32, 3]);
+  const input = tf.tensor4d(x, [batch, ...shape]);
   const infer = await rate(
     async () => {
       const out = net.predict(input) as tf.Tensor;
