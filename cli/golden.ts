@@ -9,7 +9,6 @@
  * behaviour is intended.
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
 import * as E from "fp-ts/Either";
 import * as TE from "fp-ts/TaskEither";
 import { pipe } from "fp-ts/function";
@@ -22,7 +21,7 @@ import { withCostMetrics } from "../stages/metrics.ts";
 import { pruneReference, pruneStep } from "../stages/prune_step.ts";
 import { train } from "../stages/train.ts";
 import type { TrainOptions } from "../stages/train_model.ts";
-import { tintedImages } from "../tests/_fixtures.ts";
+import { tintedImages, twoConvNet } from "../tests/_fixtures.ts";
 import { OICSR_VERSION } from "../version.ts";
 
 /** The folder of the golden record and its store. */
@@ -119,32 +118,6 @@ export function goldenRecord(start: Snapshot, pruned: Snapshot, trained: Snapsho
   };
 }
 
-/** conv(4, /2) -> BN -> ReLU -> conv(6, /2) -> BN -> ReLU -> pool -> dense(2), seeded. */
-function twoConvNet(): tf.LayersModel {
-  const input = tf.input({ shape: [32, 32, 3], name: "input" });
-  let x = input;
-  for (const [i, filters] of [[1, 4], [2, 6]]) {
-    x = tf.layers.conv2d({
-      name: `conv${i}`,
-      filters,
-      kernelSize: 3,
-      strides: 2,
-      padding: "same",
-      kernelInitializer: tf.initializers.heNormal({ seed: i }),
-    }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.batchNormalization({ name: `bn${i}` }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.activation({ name: `relu${i}`, activation: "relu" })
-      .apply(x) as tf.SymbolicTensor;
-  }
-  const pool = tf.layers.globalAveragePooling2d({ name: "pool" }).apply(x);
-  const logits = tf.layers.dense({
-    name: "logits",
-    units: 2,
-    kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
-  }).apply(pool) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: logits });
-}
-
 function orThrow<A>(r: E.Either<{ readonly message: string }, A>): A {
   if (E.isLeft(r)) throw new Error(r.left.message);
   return r.right;
@@ -153,7 +126,7 @@ function orThrow<A>(r: E.Either<{ readonly message: string }, A>): A {
 async function main(): Promise<void> {
   const backend = orThrow(await selectBackend("cpu"));
   const env: StageEnv = { backend, versions: runtimeVersions(OICSR_VERSION) };
-  const model = twoConvNet();
+  const model = twoConvNet([4, 6]);
   const initial = orThrow(withCostMetrics(
     await snapshotFromModel(model, {
       ...env,

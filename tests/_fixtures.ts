@@ -52,6 +52,35 @@ export function smallNet(seed = 1, classes = 2): tf.LayersModel {
   return tf.model({ inputs: input, outputs: logits });
 }
 
+/**
+ * conv(a, /2) -> BN -> ReLU -> conv(b, /2) -> BN -> ReLU -> pool -> dense(2), seeded, for
+ * 32x32x3 inputs (the golden record uses [4, 6]: changing this changes it).
+ */
+export function twoConvNet(filters: readonly [number, number]): tf.LayersModel {
+  const input = tf.input({ shape: [32, 32, 3], name: "input" });
+  let x = input;
+  for (const [i, width] of [[1, filters[0]], [2, filters[1]]]) {
+    x = tf.layers.conv2d({
+      name: `conv${i}`,
+      filters: width,
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      kernelInitializer: tf.initializers.heNormal({ seed: i }),
+    }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.batchNormalization({ name: `bn${i}` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.activation({ name: `relu${i}`, activation: "relu" })
+      .apply(x) as tf.SymbolicTensor;
+  }
+  const pool = tf.layers.globalAveragePooling2d({ name: "pool" }).apply(x);
+  const logits = tf.layers.dense({
+    name: "logits",
+    units: 2,
+    kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+  }).apply(pool) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: logits });
+}
+
 /** A stage environment for the current backend. */
 export function testEnv(): StageEnv {
   return {

@@ -1,7 +1,5 @@
-import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { selectBackend } from "../backend/select_backend.ts";
-import { snapshotFromModel } from "../snapshot/from_model.ts";
 import type { Snapshot } from "../snapshot/snapshot.ts";
 import { evaluate } from "../stages/evaluate.ts";
 import {
@@ -11,47 +9,15 @@ import {
   startPipeline,
 } from "../stages/pipeline.ts";
 import { withCostMetrics } from "../stages/metrics.ts";
-import { quickTraining, testEnv, tintedImages } from "./_fixtures.ts";
+import { quickTraining, snapshotOf, testEnv, tintedImages, twoConvNet } from "./_fixtures.ts";
 import { expectRight } from "./_helpers.ts";
 
 const selected = expectRight(await selectBackend("wasm"));
 const data = tintedImages(128);
 
-/** conv(8, /2) -> BN -> ReLU -> conv(8, /2) -> BN -> ReLU -> pool -> dense(2). */
+/** The two-conv net (8 and 8 filters) as an "init" snapshot with its cost. */
 async function twoConvs(): Promise<Snapshot> {
-  const input = tf.input({ shape: [32, 32, 3], name: "input" });
-  let x = input;
-  for (const i of [1, 2]) {
-    x = tf.layers.conv2d({
-      name: `conv${i}`,
-      filters: 8,
-      kernelSize: 3,
-      strides: 2,
-      padding: "same",
-      kernelInitializer: tf.initializers.heNormal({ seed: i }),
-    }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.batchNormalization({ name: `bn${i}` }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.activation({ name: `relu${i}`, activation: "relu" }).apply(
-      x,
-    ) as tf.SymbolicTensor;
-  }
-  const pool = tf.layers.globalAveragePooling2d({ name: "pool" }).apply(x);
-  const logits = tf.layers.dense({
-    name: "logits",
-    units: 2,
-    kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
-  }).apply(pool) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: input, outputs: logits });
-  const s = await snapshotFromModel(model, {
-    ...testEnv(),
-    parent: null,
-    stage: "init",
-    options: {},
-    seed: 1,
-    metrics: {},
-  });
-  model.dispose();
-  return expectRight(withCostMetrics(s));
+  return expectRight(withCostMetrics(await snapshotOf(twoConvNet([8, 8]))));
 }
 
 const { epochs: _e, stepsPerEpoch: _s, ...template } = quickTraining();
