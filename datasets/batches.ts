@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ImageSet } from "./image_set.ts";
+import type { ImageSet, MemoryImageSet } from "./image_set.ts";
 import { mixSeed, type Rng, shuffledIndices, splitmix32, uniformInt } from "./rng.ts";
 
 export { type ChannelStats, channelStats } from "./stats.ts";
@@ -118,7 +118,7 @@ export function normalisationTable(
  * ```
  */
 export function cropFlipInto(
-  set: ImageSet,
+  set: MemoryImageSet,
   index: number,
   shift: Readonly<CropFlip>,
   lut: Float32Array,
@@ -149,10 +149,27 @@ export function cropFlipInto(
   }
 }
 
+/** Writes `size` bytes of `src` from `from` through `lut` into `out` at `offset`. */
+function normaliseInto(
+  src: Uint8Array,
+  from: number,
+  size: number,
+  channels: number,
+  lut: Float32Array,
+  out: Float32Array,
+  offset: number,
+): void {
+  for (let k = 0; k < size; k += channels) {
+    for (let c = 0; c < channels; c++) out[offset + k + c] = lut[c * 256 + src[from + k + c]];
+  }
+}
+
 /**
  * Yields the batches of one epoch over `set`. The same (seed, epoch) gives the same
  * batches bit for bit; every image appears once per epoch (except those in a dropped last
  * batch). The yielded arrays are reused: a batch is valid until the next one is requested.
+ * A streamed set is read image by image as batches are asked for (with `augment`, through
+ * its training transform; without, its evaluation one); its read errors are thrown.
  * Throws RangeError on invalid options (a programming error).
  *
  * @example
@@ -185,6 +202,7 @@ export function* batches(set: ImageSet, options: BatchOptions): Generator<Batch,
   const y = new Int32Array(batchSize);
   const indices = new Int32Array(batchSize);
   const shift: CropFlip = { dy: 0, dx: 0, flip: false };
+  const pixels = set.kind === "streamed" ? new Uint8Array(imageSize) : set.images;
   const total = batchCount(set.count, batchSize, options.dropLast ?? false);
   for (let b = 0; b < total; b++) {
     const size = Math.min(batchSize, set.count - b * batchSize);
@@ -192,18 +210,17 @@ export function* batches(set: ImageSet, options: BatchOptions): Generator<Batch,
       const index = order[b * batchSize + i];
       indices[i] = index;
       y[i] = set.labels[index];
-      const src = index * imageSize;
       const o = i * imageSize;
-      if (augment) {
+      if (set.kind === "streamed") {
+        set.read(index, pixels, 0, augment ? rng : undefined);
+        normaliseInto(pixels, 0, imageSize, ch, lut, x, o);
+      } else if (augment) {
         shift.dy = uniformInt(rng, 2 * pad + 1) - pad;
         shift.dx = uniformInt(rng, 2 * pad + 1) - pad;
         shift.flip = (rng() & 1) === 1;
         cropFlipInto(set, index, shift, lut, x, o);
       } else {
-        const images = set.images;
-        for (let k = 0; k < imageSize; k += ch) {
-          for (let c = 0; c < ch; c++) x[o + k + c] = lut[c * 256 + images[src + k + c]];
-        }
+        normaliseInto(pixels, index * imageSize, imageSize, ch, lut, x, o);
       }
     }
     yield size === batchSize ? { x, y, indices, size } : {

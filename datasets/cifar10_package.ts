@@ -8,7 +8,7 @@ import * as E from "fp-ts/Either";
 import type * as TE from "fp-ts/TaskEither";
 import { createRequire } from "node:module";
 import { type DataError, dataError, fileError } from "./errors.ts";
-import { CIFAR_IMAGE_BYTES, cifarImageSet, type ImageSet, type Split } from "./image_set.ts";
+import { CIFAR_IMAGE_BYTES, cifarImageSet, type MemoryImageSet, type Split } from "./image_set.ts";
 import { parseLabelsJson } from "./labels_json.ts";
 import { decodeSheet, readCachedSheet, writeCachedSheet } from "./png_sheet.ts";
 
@@ -117,7 +117,7 @@ async function loadPart(
   labelsFile: string,
   limit: number,
   cacheDir: string | false,
-): Promise<E.Either<DataError, ImageSet>> {
+): Promise<E.Either<DataError, MemoryImageSet>> {
   const all = await loadLabels(`${dir}/${labelsFile}`, sheets.length * IMAGES_PER_SHEET);
   if (E.isLeft(all)) return all;
   const count = Math.max(0, Math.min(Math.floor(limit), all.right.length));
@@ -148,7 +148,7 @@ async function loadPart(
  */
 export function loadCifar10Package(
   options: Cifar10PackageOptions = {},
-): TE.TaskEither<DataError, Split> {
+): TE.TaskEither<DataError, Split<MemoryImageSet>> {
   return async () => {
     const dir = options.dir === undefined ? cifar10PackageDir() : E.right(options.dir);
     if (E.isLeft(dir)) return dir;

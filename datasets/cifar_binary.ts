@@ -9,7 +9,7 @@
 import * as E from "fp-ts/Either";
 import type * as TE from "fp-ts/TaskEither";
 import { type DataError, dataError, fileError } from "./errors.ts";
-import { CIFAR_IMAGE_BYTES, cifarImageSet, type ImageSet, type Split } from "./image_set.ts";
+import { CIFAR_IMAGE_BYTES, cifarImageSet, type MemoryImageSet, type Split } from "./image_set.ts";
 import { type CifarRecordLayout, decodeCifarRecords, recordWords } from "./cifar_records.ts";
 
 /** Which CIFAR and, for CIFAR-100, which labels. */
@@ -126,7 +126,7 @@ async function loadPart(
   dir: string,
   part: "train" | "test",
   v: Variant,
-): Promise<E.Either<DataError, ImageSet>> {
+): Promise<E.Either<DataError, MemoryImageSet>> {
   const files = v[part].map((f) => `${dir}/${f}`);
   const counts: number[] = [];
   for (const file of files) {
@@ -167,7 +167,7 @@ async function loadPart(
 export function loadCifarBinary(
   dir: string,
   options: CifarBinaryOptions,
-): TE.TaskEither<DataError, Split> {
+): TE.TaskEither<DataError, Split<MemoryImageSet>> {
   return async () => {
     const v = variantOf(options);
     const root = await resolveDir(dir.replace(/\/+$/, "") || "/", v);

@@ -64,3 +64,25 @@ export function fileError(file: string, cause: unknown): DataError {
   const why = cause instanceof Error ? cause.message : String(cause);
   return dataError("BadFormat", file, "a readable file", `cannot be read: ${why}`);
 }
+
+/**
+ * A {@link DataError} thrown where errors cannot be returned: from inside the batch
+ * generator, which reads a streamed set's files while training runs. Whoever runs the
+ * loop catches it and reports `error.data.message`.
+ *
+ * @example
+ * ```ts
+ * import { DataErrorThrown, dataError } from "./errors.ts";
+ * try {
+ *   throw new DataErrorThrown(dataError("BadFormat", "/imagenet/val/n01/x.JPEG", "a JPEG image", "truncated"));
+ * } catch (e) {
+ *   if (e instanceof DataErrorThrown) console.log(e.data.file); // "/imagenet/val/n01/x.JPEG"
+ * }
+ * ```
+ */
+export class DataErrorThrown extends Error {
+  constructor(readonly data: DataError) {
+    super(data.message);
+    this.name = "DataErrorThrown";
+  }
+}

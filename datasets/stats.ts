@@ -14,7 +14,8 @@ export type ChannelStats = {
 /**
  * Per-channel mean and standard deviation of all pixels of a set, on the 0..1 scale
  * (pixel / 255). Sums are exact integers in float64, so the result does not depend on
- * the order of the images.
+ * the order of the images. A streamed set (ImageNet) is not read through: it gives the
+ * published statistics it carries.
  *
  * @example
  * ```ts
@@ -27,6 +28,7 @@ export type ChannelStats = {
  * ```
  */
 export function channelStats(set: ImageSet): ChannelStats {
+  if (set.kind === "streamed") return set.normalisation;
   const channels = set.channels;
   const sum = new Float64Array(channels);
   const squares = new Float64Array(channels);

@@ -8,12 +8,17 @@ import {
   cropFlipInto,
   normalisationTable,
 } from "../datasets/batches.ts";
-import { cifarImageSet, type ImageSet, takeImages } from "../datasets/image_set.ts";
+import {
+  cifarImageSet,
+  type ImageSet,
+  type MemoryImageSet,
+  takeImages,
+} from "../datasets/image_set.ts";
 import { mixSeed, shuffledIndices, splitmix32 } from "../datasets/rng.ts";
 import { channelStats } from "../datasets/stats.ts";
 
 /** Image i has pixel (y, x) = [y * 8 + i % 8, x * 8 + 1, 200 - i % 50]: every position is distinct. */
-function patternSet(count: number): ImageSet {
+function patternSet(count: number): MemoryImageSet {
   const images = new Uint8Array(count * 3072);
   for (let i = 0; i < count; i++) {
     for (let p = 0; p < 1024; p++) {
