@@ -12,7 +12,7 @@ import { buildModel, MODEL_NAMES } from "../models/zoo.ts";
 import { makeTrainStep } from "../stages/train_model.ts";
 import type { JsonObject } from "../snapshot/snapshot.ts";
 import { benchGraph } from "./bench_graph.ts";
-import { runPeer } from "./peer.ts";
+import { PEER_MODELS, runPeer } from "./peer.ts";
 
 /** Images per second of `run` (one call = one batch) after warm-up, over `seconds`. */
 async function rate(run: () => Promise<unknown>, batch: number, seconds: number) {
@@ -166,7 +166,7 @@ async function main(): Promise<number> {
     return 0;
   }
   for (const model of models) {
-    const peer = values["no-peer"] || values.profile
+    const peer = values["no-peer"] || values.profile || !PEER_MODELS.includes(model)
       ? null
       : await runPeer({ model, batch, seconds });
     if (peer && E.isLeft(peer)) console.error(`peer: ${peer.left.message}`);

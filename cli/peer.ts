@@ -37,7 +37,20 @@ const PYTHON = (() => {
 })();
 
 /**
- * Runs the reference script once and parses its JSON line.
+ * The models the reference script defines as ours are (it would build a CIFAR ResNet for
+ * "resnet50", and knows neither AlexNet, DenseNet nor the SE network).
+ */
+export const PEER_MODELS: readonly string[] = [
+  "cifarnet",
+  "resnet20",
+  "resnet32",
+  "resnet56",
+  "resnet110",
+];
+
+/**
+ * Runs the reference script once and parses its JSON line; a model outside
+ * {@link PEER_MODELS} is `PeerUnavailable`.
  *
  * @example
  * ```ts
@@ -51,6 +64,12 @@ export async function runPeer(options: {
   readonly threads?: number;
   readonly script?: string;
 }): Promise<E.Either<PeerUnavailable, PeerResult>> {
+  if (!PEER_MODELS.includes(options.model)) {
+    const message = `the reference script has no ${options.model} (it has ${
+      PEER_MODELS.join(", ")
+    })`;
+    return E.left({ _tag: "PeerUnavailable", message });
+  }
   const script = options.script ?? DEFAULT_PEER_SCRIPT;
   const args = [script, "--model", options.model, "--batch", String(options.batch)];
   args.push("--seconds", String(options.seconds), "--threads", String(options.threads ?? 2));

@@ -20,6 +20,13 @@ import {
   conv2dBackpropFilterBlas,
 } from "../native/conv2d_backprop_filter_blas.ts";
 import { openBlas } from "../native/openblas.ts";
+import { conv2dBackpropFilterPatches } from "./conv2d_backprop_filter_patches.ts";
+
+/**
+ * Whether WebGPU takes the patches formulation (`conv2d_backprop_filter_patches.ts`) or the
+ * convolution below; `selectBackend` sets it from `OICSR_GPU_FILTER_GRAD=patches`.
+ */
+export const patchesOnGpu = { enabled: false };
 
 /**
  * The kernel config of our filter gradient for `backendName` ("wasm" or "webgpu"). On wasm
@@ -37,6 +44,9 @@ export function conv2dBackpropFilterConfig(backendName: string): tf.KernelConfig
       const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
       if (blas != null && blasFilterGradientApplies(a)) {
         return conv2dBackpropFilterBlas(k, blas, x, dy, a);
+      }
+      if (backendName === "webgpu" && patchesOnGpu.enabled) {
+        return conv2dBackpropFilterPatches(k, x, dy, a);
       }
       return chooseFilterGradient(x, attrs as unknown as tf.Conv2DBackpropFilterAttrs)(
         k,
