@@ -22,6 +22,11 @@ export function heapOffset(backend: WasmHeapBackend, t: tf.TensorInfo): number {
   return data.memoryOffset;
 }
 
+/** The wasm heap cannot hold the tensors asked for: the message says what to change. */
+export class WasmOutOfMemory extends RangeError {
+  override name = "WasmOutOfMemory";
+}
+
 /** The most bytes tfjs has held on the wasm heap at once in this process. */
 export const wasmTensorPeak = { bytes: 0 };
 
@@ -66,7 +71,7 @@ export function guardWasmMalloc(
   wasm._malloc = (bytes: number) => {
     if (held + bytes > limit) {
       const gib = (n: number) => (n / 1024 ** 3).toFixed(2);
-      throw new RangeError(
+      throw new WasmOutOfMemory(
         `the wasm backend is out of memory: its tensors would take ${gib(held + bytes)} GiB ` +
           `of a heap that ends at ${gib(WASM_HEAP_LIMIT)} GiB; use a smaller --batch-size, ` +
           `or --backend webgpu`,

@@ -29,7 +29,7 @@ import { loadData } from "./load_data.ts";
 import { checkFitsData, modelSnapshot } from "./load_model.ts";
 import { isModelFile, parseOptions, type PruneOptions } from "./options.ts";
 import { clock, progressBar } from "./progress.ts";
-import { orStop, Stop } from "./stop.ts";
+import { actionable, orStop, Stop } from "./stop.ts";
 
 /** What every regularizer's run shares. */
 interface Shared {
@@ -210,7 +210,8 @@ async function main(args: readonly string[]): Promise<number> {
     console.log(options.right.json ? JSON.stringify(result) : ablationTable(result, clock));
     return 0;
   } catch (e) {
-    if (e instanceof Stop) return console.error(`error: ${e.message}`), 1;
+    const stop = actionable(e);
+    if (stop !== null) return console.error(`error: ${stop.message}`), stop.code;
     throw e;
   }
 }
