@@ -29,7 +29,7 @@ import { loadData } from "./load_data.ts";
 import { checkFitsData, modelSnapshot } from "./load_model.ts";
 import { isModelFile, parseOptions, type PruneOptions } from "./options.ts";
 import { clock, progressBar } from "./progress.ts";
-import { actionable, orStop, Stop } from "./stop.ts";
+import { orStop, reportStop, Stop } from "./stop.ts";
 
 /** What every regularizer's run shares. */
 interface Shared {
@@ -210,9 +210,7 @@ async function main(args: readonly string[]): Promise<number> {
     console.log(options.right.json ? JSON.stringify(result) : ablationTable(result, clock));
     return 0;
   } catch (e) {
-    const stop = actionable(e);
-    if (stop !== null) return console.error(`error: ${stop.message}`), stop.code;
-    throw e;
+    return reportStop(e);
   }
 }
 

@@ -23,7 +23,7 @@ import { loadData } from "./load_data.ts";
 import { checkFitsData, classesOf, modelLabel, modelSnapshot } from "./load_model.ts";
 import { helpText, isModelFile, parseOptions, type PruneOptions } from "./options.ts";
 import { clock, progressBar } from "./progress.ts";
-import { actionable, orStop } from "./stop.ts";
+import { orStop, reportStop } from "./stop.ts";
 import { summaryTable } from "./summary.ts";
 import { trainOptions } from "./train_options.ts";
 
@@ -111,9 +111,7 @@ async function main(args: readonly string[]): Promise<number> {
     console.log(options.right.json ? JSON.stringify(summary) : summaryTable(summary, clock));
     return 0;
   } catch (e) {
-    const stop = actionable(e);
-    if (stop !== null) return console.error(`error: ${stop.message}`), stop.code;
-    throw e;
+    return reportStop(e);
   }
 }
 

@@ -18,7 +18,7 @@ import { helpText, isModelFile, parseOptions, type PruneOptions } from "./option
 import { pruneTable } from "./prune_outputs.ts";
 import { pruneRun } from "./prune_run.ts";
 import { replayCommand } from "./replay.ts";
-import { actionable, orStop, Stop } from "./stop.ts";
+import { orStop, reportStop, Stop } from "./stop.ts";
 
 /** `--explain`: the groups of the model, as text or JSON; nothing is trained or written. */
 async function explain(o: PruneOptions): Promise<string> {
@@ -65,9 +65,7 @@ async function main(args: readonly string[]): Promise<number> {
     console.log(options.right.json ? JSON.stringify(summary) : pruneTable(summary));
     return 0;
   } catch (e) {
-    const stop = actionable(e);
-    if (stop !== null) return console.error(`error: ${stop.message}`), stop.code;
-    throw e;
+    return reportStop(e);
   }
 }
 

@@ -20,21 +20,21 @@ export function orStop<A>(result: E.Either<{ message: string }, A>, code = 1): A
 }
 
 /**
- * The line to print and the exit code for an error the user can act on: a {@linkcode Stop},
- * a data file found bad while training reads it, a wasm heap too small for the batch; null
- * for anything else (a bug: let it surface with its stack).
+ * Ends a command on an error the user can act on (a {@linkcode Stop}, a data file found bad
+ * while training reads it, a wasm heap too small for the batch): prints `error: <message>`
+ * and returns the exit code. Anything else is a bug and is thrown again, with its stack.
  *
  * @example
  * ```ts
- * import { actionable, Stop } from "./stop.ts";
- * console.log(actionable(new Stop("--model: unknown", 2))); // { message: "--model: unknown", code: 2 }
- * console.log(actionable(new TypeError("x is undefined"))); // null
+ * import { reportStop, Stop } from "./stop.ts";
+ * const code = reportStop(new Stop("--model: unknown model", 2)); // prints "error: --model: unknown model"
+ * console.log(code); // 2
  * ```
  */
-export function actionable(e: unknown): { message: string; code: number } | null {
-  if (e instanceof Stop) return { message: e.message, code: e.code };
+export function reportStop(e: unknown): number {
+  if (e instanceof Stop) return console.error(`error: ${e.message}`), e.code;
   if (e instanceof DataErrorThrown || e instanceof WasmOutOfMemory) {
-    return { message: e.message, code: 1 };
+    return console.error(`error: ${e.message}`), 1;
   }
-  return null;
+  throw e;
 }
