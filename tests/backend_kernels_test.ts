@@ -79,8 +79,16 @@ Deno.test("Conv2DBackpropFilter on wasm matches cpu (kernels 1/3/5, strides 1-3,
   }
 });
 
+// Filters of 64 x 64 channels and more take OpenBLAS at stride 1 (where it is present).
+const largeFilterCases: typeof convCases = [
+  [3, 1, "same", 64, 64],
+  [1, 1, "valid", 96, 64],
+  [5, 1, "valid", 64, 72],
+  [3, 2, "same", 64, 64],
+];
+
 Deno.test("Conv2DBackpropInput on wasm matches cpu (kernels 1/3/5, strides 1-3, same/valid)", async () => {
-  for (const [kernel, stride, pad, ci, co] of convCases) {
+  for (const [kernel, stride, pad, ci, co] of [...convCases, ...largeFilterCases]) {
     await assertMatchesCpu(() => {
       const filter = rand([kernel, kernel, ci, co], 2) as tf.Tensor4D;
       const y = tf.conv2d(rand([2, 7, 9, ci], 1) as tf.Tensor4D, filter, stride, pad);

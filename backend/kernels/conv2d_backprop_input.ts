@@ -7,16 +7,30 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type KernelBackendLike, type KernelRunner, kernelRunner } from "./kernel_util.ts";
+import {
+  blasInputGradientApplies,
+  conv2dBackpropInputBlas,
+} from "../native/conv2d_backprop_input_blas.ts";
+import { openBlas } from "../native/openblas.ts";
 
-/** The kernel config of our input gradient for `backendName`. */
+/**
+ * The kernel config of our input gradient for `backendName`. On wasm with OpenBLAS,
+ * stride-1 convolutions with large filters take the per-tap GEMM of
+ * `../native/conv2d_backprop_input_blas.ts`.
+ */
 export function conv2dBackpropInputConfig(backendName: string): tf.KernelConfig {
+  const blas = backendName === "wasm" ? openBlas() : null;
   return {
     kernelName: tf.Conv2DBackpropInput,
     backendName,
     kernelFunc: ({ inputs, attrs, backend }) => {
       const k = kernelRunner(backend as KernelBackendLike, backendName);
       const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-      return conv2dBackpropInput(k, dy, filter, attrs as unknown as tf.Conv2DBackpropInputAttrs);
+      const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
+      if (blas != null && blasInputGradientApplies(a, filter.shape)) {
+        return conv2dBackpropInputBlas(k, blas, dy, filter, a);
+      }
+      return conv2dBackpropInput(k, dy, filter, a);
     },
   };
 }
