@@ -15,11 +15,14 @@ import { filterGradientInfo, type KernelRunner } from "../kernels/kernel_util.ts
 import { heapOffset, type WasmHeapBackend } from "../wasm_heap.ts";
 import type { Blas } from "./openblas.ts";
 
+/** Whether strides (or dilations) are 1 on both axes; absent counts as 1. */
+export function unitSteps(v: number | readonly [number, number] | undefined): boolean {
+  return v === undefined || (typeof v === "number" ? v === 1 : v[0] === 1 && v[1] === 1);
+}
+
 /** Whether the BLAS formulation applies: stride 1, dilation 1, float32. */
 export function blasFilterGradientApplies(attrs: tf.Conv2DBackpropFilterAttrs): boolean {
-  const ones = (v: number | [number, number] | undefined) =>
-    v === undefined || (typeof v === "number" ? v === 1 : v[0] === 1 && v[1] === 1);
-  return ones(attrs.strides) && attrs.dataFormat !== "NCHW";
+  return unitSteps(attrs.strides) && attrs.dataFormat !== "NCHW";
 }
 
 /** The filter gradient of a stride-1 convolution by per-tap GEMMs (see the module doc). */

@@ -16,6 +16,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { KernelRunner } from "../kernels/kernel_util.ts";
 import { heapOffset, type WasmHeapBackend } from "../wasm_heap.ts";
+import { unitSteps } from "./conv2d_backprop_filter_blas.ts";
 import type { Blas } from "./openblas.ts";
 
 /**
@@ -30,9 +31,7 @@ export function blasInputGradientApplies(
   attrs: tf.Conv2DBackpropInputAttrs,
   filterShape: readonly number[],
 ): boolean {
-  const ones = (v: number | [number, number] | undefined) =>
-    v === undefined || (typeof v === "number" ? v === 1 : v[0] === 1 && v[1] === 1);
-  return ones(attrs.strides) && attrs.dataFormat !== "NCHW" &&
+  return unitSteps(attrs.strides) && attrs.dataFormat !== "NCHW" &&
     filterShape[2] * filterShape[3] >= MIN_CHANNEL_PRODUCT;
 }
 
