@@ -6,16 +6,20 @@
 import type * as tf from "@tensorflow/tfjs";
 import { conv2dBackpropFilterConfig } from "./kernels/conv2d_backprop_filter.ts";
 import { conv2dBackpropInputConfig } from "./kernels/conv2d_backprop_input.ts";
+import { conv2dConfig, fusedConv2dConfig } from "./kernels/conv2d_forward.ts";
 import { batchMatMulConfig, fusedMatMulConfig } from "./kernels/mat_mul_transposed.ts";
 import { replaceKernel } from "./kernels/kernel_util.ts";
 import { maxPoolGradConfig } from "./kernels/max_pool_grad.ts";
 import { identityConfig } from "./kernels/identity.ts";
 import { meanConfig, sumConfig } from "./kernels/reduce_leading.ts";
 import { tileConfig } from "./kernels/tile.ts";
+import { RELU_GRAD, reluConfig, reluGradConfig } from "./kernels/relu.ts";
 
 /** Replacement kernel factories by backend name, keyed by kernel name. */
 const replacements: Record<string, Record<string, (backendName: string) => tf.KernelConfig>> = {
   wasm: {
+    Conv2D: conv2dConfig,
+    FusedConv2D: fusedConv2dConfig,
     Conv2DBackpropFilter: conv2dBackpropFilterConfig,
     Conv2DBackpropInput: conv2dBackpropInputConfig,
     BatchMatMul: batchMatMulConfig,
@@ -25,6 +29,8 @@ const replacements: Record<string, Record<string, (backendName: string) => tf.Ke
     Sum: sumConfig,
     Mean: meanConfig,
     Identity: identityConfig,
+    Relu: reluConfig,
+    [RELU_GRAD]: reluGradConfig,
   },
   webgpu: {
     Conv2DBackpropFilter: conv2dBackpropFilterConfig,

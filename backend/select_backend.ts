@@ -16,6 +16,8 @@ import {
 } from "./errors.ts";
 import { registerGradients } from "./gradients/register_gradients.ts";
 import { registerKernels } from "./register_kernels.ts";
+import { stockBatchNormTraining, useBatchNormTraining } from "./batch_norm_training.ts";
+import { oneDnn } from "./native/onednn.ts";
 import { patchesOnGpu } from "./kernels/conv2d_backprop_filter.ts";
 import { guardWasmMalloc } from "./wasm_heap.ts";
 import { withWasmThreads } from "./wasm_threads.ts";
@@ -124,18 +126,30 @@ async function startWasm(threads: number): Promise<E.Either<BackendError, void>>
   return await start("wasm");
 }
 
+/**
+ * Routes training-mode batch normalisation through our fused operation on `backendName`
+ * unless `keepStock` names "BatchNormTraining"; answers the names now replaced.
+ */
+function routeBatchNorm(backendName: string, keepStock: readonly string[] = []): string[] {
+  if (!keepStock.includes("BatchNormTraining")) return [useBatchNormTraining(backendName)];
+  stockBatchNormTraining(backendName);
+  return [];
+}
+
 async function useWasm(options: SelectOptions): Promise<E.Either<BackendError, BackendInfo>> {
   const started = await startWasm(options.threads ?? navigator.hardwareConcurrency ?? 1);
   if (E.isLeft(started)) return started;
   const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
   const threads = wasmThreads();
   guardWasmMalloc(tf.backend() as unknown as Parameters<typeof guardWasmMalloc>[0]);
-  const blas = openBlas();
+  const blas = openBlas(), dnnl = oneDnn();
   const adapter = `wasm${simd ? " simd" : ""}, ${threads} thread${threads === 1 ? "" : "s"}` +
+    (dnnl ? `, ${dnnl.description}` : ", no oneDNN") +
     (blas ? `, ${blas.description}` : ", no OpenBLAS");
   const kernels = [
     ...registerKernels("wasm", options.keepStock),
     ...registerGradients(options.keepStock),
+    ...routeBatchNorm("wasm", options.keepStock),
   ];
   return E.right({ name: "wasm", adapter, threads, kernels, tfjs: tf.version.tfjs });
 }
@@ -153,6 +167,7 @@ async function useWebgpu(
   const kernels = [
     ...registerKernels("webgpu", options.keepStock),
     ...registerGradients(options.keepStock),
+    ...routeBatchNorm("webgpu", options.keepStock),
   ];
   return E.right({ name: "webgpu", adapter, threads: 1, kernels, tfjs: tf.version.tfjs });
 }

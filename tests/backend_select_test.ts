@@ -17,7 +17,7 @@ Deno.test("selectBackend('wasm') starts wasm with our kernels, idempotently", as
   assert.equal(first.right.name, "wasm");
   assert.match(
     first.right.adapter,
-    /^wasm( simd)?, \d+ threads?, (OpenBLAS .* \(\d+ threads?\)|no OpenBLAS)$/,
+    /^wasm( simd)?, \d+ threads?, (oneDNN \d+\.\d+\.\d+|no oneDNN), (OpenBLAS .* \(\d+ threads?\)|no OpenBLAS)$/,
   );
   assert.ok(first.right.threads >= 1);
   assert.ok(first.right.kernels.includes("Conv2DBackpropFilter"));

@@ -20,6 +20,8 @@ import {
   conv2dBackpropFilterBlas,
 } from "../native/conv2d_backprop_filter_blas.ts";
 import { openBlas } from "../native/openblas.ts";
+import { conv2dBackpropFilterDnnl } from "../native/conv2d_dnnl.ts";
+import { oneDnn } from "../native/onednn.ts";
 import { conv2dBackpropFilterPatches } from "./conv2d_backprop_filter_patches.ts";
 
 /**
@@ -35,6 +37,7 @@ export const patchesOnGpu = { enabled: false };
  */
 export function conv2dBackpropFilterConfig(backendName: string): tf.KernelConfig {
   const blas = backendName === "wasm" ? openBlas() : null;
+  const dnnl = backendName === "wasm" ? oneDnn() : null;
   return {
     kernelName: tf.Conv2DBackpropFilter,
     backendName,
@@ -42,6 +45,9 @@ export function conv2dBackpropFilterConfig(backendName: string): tf.KernelConfig
       const k = kernelRunner(backend as KernelBackendLike, backendName);
       const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
       const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+      const viaDnnl = dnnl && a.dataFormat !== "NCHW" &&
+        conv2dBackpropFilterDnnl(k, dnnl, x, dy, filterGradientInfo(x, a));
+      if (viaDnnl) return viaDnnl;
       if (blas != null && blasFilterGradientApplies(a)) {
         return conv2dBackpropFilterBlas(k, blas, x, dy, a);
       }

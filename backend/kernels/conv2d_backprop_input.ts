@@ -12,6 +12,8 @@ import {
   conv2dBackpropInputBlas,
 } from "../native/conv2d_backprop_input_blas.ts";
 import { openBlas } from "../native/openblas.ts";
+import { conv2dBackpropInputDnnl } from "../native/conv2d_dnnl.ts";
+import { oneDnn } from "../native/onednn.ts";
 
 /**
  * The kernel config of our input gradient for `backendName`. On wasm with OpenBLAS,
@@ -20,6 +22,7 @@ import { openBlas } from "../native/openblas.ts";
  */
 export function conv2dBackpropInputConfig(backendName: string): tf.KernelConfig {
   const blas = backendName === "wasm" ? openBlas() : null;
+  const dnnl = backendName === "wasm" ? oneDnn() : null;
   return {
     kernelName: tf.Conv2DBackpropInput,
     backendName,
@@ -27,12 +30,27 @@ export function conv2dBackpropInputConfig(backendName: string): tf.KernelConfig 
       const k = kernelRunner(backend as KernelBackendLike, backendName);
       const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
       const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
+      const viaDnnl = dnnl && a.dataFormat !== "NCHW" &&
+        conv2dBackpropInputDnnl(k, dnnl, dy, filter, inputGradientInfo(filter, a));
+      if (viaDnnl) return viaDnnl;
       if (blas != null && blasInputGradientApplies(a, filter.shape)) {
         return conv2dBackpropInputBlas(k, blas, dy, filter, a);
       }
       return conv2dBackpropInput(k, dy, filter, a);
     },
   };
+}
+
+/** The convolution whose input gradient is asked for. */
+function inputGradientInfo(filter: tf.TensorInfo, a: tf.Conv2DBackpropInputAttrs) {
+  return tf.backend_util.computeConv2DInfo(
+    a.inputShape,
+    filter.shape as [number, number, number, number],
+    a.strides,
+    1,
+    a.pad,
+    a.dimRoundingMode,
+  );
 }
 
 /** Inserts `s - 1` zero rows/columns after each row/column of `dy` (NHWC). */
