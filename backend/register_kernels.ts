@@ -13,6 +13,7 @@ import { maxPoolGradConfig } from "./kernels/max_pool_grad.ts";
 import { identityConfig } from "./kernels/identity.ts";
 import { meanConfig, sumConfig } from "./kernels/reduce_leading.ts";
 import { tileConfig } from "./kernels/tile.ts";
+import { fusedBatchNormConfig } from "./kernels/fused_batch_norm.ts";
 import { RELU_GRAD, reluConfig, reluGradConfig } from "./kernels/relu.ts";
 
 /** Replacement kernel factories by backend name, keyed by kernel name. */
@@ -30,6 +31,7 @@ const replacements: Record<string, Record<string, (backendName: string) => tf.Ke
     Mean: meanConfig,
     Identity: identityConfig,
     Relu: reluConfig,
+    FusedBatchNorm: fusedBatchNormConfig,
     [RELU_GRAD]: reluGradConfig,
   },
   webgpu: {

@@ -178,3 +178,20 @@ Deno.test("forward convolutions on wasm (plain, bias, bias + ReLU, strided, dila
     assertClose(await valuesOn("wasm", build), await valuesOn("cpu", build), `case ${i}`);
   }
 });
+
+Deno.test("inference batch norm (FusedBatchNorm) on wasm matches cpu, through oneDNN where installed", async () => {
+  for (const [i, shape] of bnShapes.entries()) {
+    const c = shape[shape.length - 1];
+    const build = () => [
+      tf.batchNorm(
+        rand(shape, 80 + i),
+        rand([c], 81 + i),
+        tf.abs(rand([c], 82 + i)),
+        rand([c], 83 + i),
+        rand([c], 84 + i),
+        1e-3,
+      ),
+    ];
+    assertClose(await valuesOn("wasm", build), await valuesOn("cpu", build), `${shape}`);
+  }
+});

@@ -17,8 +17,8 @@
 const OK = 0;
 const F32 = 3;
 const TAG_ANY = 1, TAG_X = 2, TAG_NC = 3, TAG_NHWC = 20, TAG_HWIO = 30;
-const FORWARD_TRAINING = 64, BACKWARD = 128;
-const BN_USE_SCALE = 8, BN_USE_SHIFT = 16;
+const FORWARD_TRAINING = 64, FORWARD_INFERENCE = 96, BACKWARD = 128;
+const BN_USE_GLOBAL_STATS = 1, BN_USE_SCALE = 8, BN_USE_SHIFT = 16;
 const CONVOLUTION_DIRECT = 1;
 const ELTWISE_RELU = 31;
 const ENGINE_CPU = 1;
@@ -162,6 +162,9 @@ export interface BatchNormPrimitives {
   >;
 }
 
+/** Operands of inference-mode batch normalisation. */
+export type BatchNormInferenceOperand = "src" | "mean" | "variance" | "scale" | "shift" | "dst";
+
 /** ReLU over a flat float32 tensor and its gradient (dy where x > 0, else 0). */
 export interface ReluPrimitives {
   readonly forward: Executable<"src" | "dst">;
@@ -180,6 +183,14 @@ export interface OneDnn {
   ): ConvPrimitive<P> | null;
   /** Training-mode batch normalisation of `shape` ([N, H, W, C] or [N, C]), or null. */
   batchNorm(shape: readonly number[], epsilon: number): BatchNormPrimitives | null;
+  /**
+   * Inference-mode batch normalisation of `shape` with given statistics:
+   * dst = scale (src - mean) / sqrt(variance + epsilon) + shift; or null.
+   */
+  batchNormInference(
+    shape: readonly number[],
+    epsilon: number,
+  ): Executable<BatchNormInferenceOperand> | null;
   /** ReLU of `size` values, or null. */
   relu(size: number): ReluPrimitives | null;
 }
@@ -310,6 +321,15 @@ class Library {
     const key = ["bn", epsilon, ...shape].join();
     this.#useThreads(BATCH_NORM_THREADS);
     return this.#cached(key, () => this.#batchNorm(shape, epsilon));
+  }
+
+  batchNormInference(
+    shape: readonly number[],
+    epsilon: number,
+  ): Executable<BatchNormInferenceOperand> | null {
+    const key = ["bn-inference", epsilon, ...shape].join();
+    this.#useThreads(BATCH_NORM_THREADS);
+    return this.#cached(key, () => this.#batchNormInference(shape, epsilon));
   }
 
   relu(size: number): ReluPrimitives | null {
@@ -516,14 +536,48 @@ class Library {
     });
   }
 
-  #batchNorm(shape: readonly number[], epsilon: number): BatchNormPrimitives | null {
-    const lib = this.#lib, keep = new Keep();
+  /** A channels-last tensor of rank 4 or 2 as oneDNN sees it (N, C first), or null. */
+  #channelsLast(keep: Keep, shape: readonly number[]): Pointer | null {
     const channels = shape[shape.length - 1];
-    const data = shape.length === 4
+    return shape.length === 4
       ? this.#md(keep, TAG_NHWC, shape[0], channels, shape[1], shape[2])
       : shape.length === 2
       ? this.#md(keep, TAG_NC, shape[0], channels)
       : null;
+  }
+
+  #batchNormInference(shape: readonly number[], epsilon: number) {
+    const keep = new Keep();
+    const data = this.#channelsLast(keep, shape);
+    if (data == null) return null;
+    const op = keep.ptr(new Uint8Array(OP_DESC_BYTES));
+    check(
+      "dnnl_batch_normalization_forward_desc_init",
+      this.#lib.dnnl_batch_normalization_forward_desc_init(
+        op,
+        FORWARD_INFERENCE,
+        data,
+        epsilon,
+        BN_USE_GLOBAL_STATS | BN_USE_SCALE | BN_USE_SHIFT,
+      ),
+    );
+    const pd = this.#primitiveDesc(op, null, null);
+    if (pd == null) return null;
+    const vector = () => this.#memory(this.#md(keep, TAG_X, shape[shape.length - 1]));
+    return this.#executable<BatchNormInferenceOperand>(keep, pd, [
+      [ARG.src, this.#memory(data), "src"],
+      [ARG.dst, this.#memory(data), "dst"],
+      [ARG.mean, vector(), "mean"],
+      [ARG.variance, vector(), "variance"],
+      [ARG.scale, vector(), "scale"],
+      [ARG.shift, vector(), "shift"],
+    ], BATCH_NORM_THREADS);
+  }
+
+  #batchNorm(shape: readonly number[], epsilon: number): BatchNormPrimitives | null {
+    const lib = this.#lib, keep = new Keep();
+    const channels = shape[shape.length - 1];
+    const data = this.#channelsLast(keep, shape);
     if (data == null) return null;
     const vector = () => this.#memory(this.#md(keep, TAG_X, channels));
     const flags = BN_USE_SCALE | BN_USE_SHIFT;
