@@ -105,7 +105,9 @@ Deno.test("fused training batch norm: values, statistics and gradients as tfjs's
 
 Deno.test("on wasm with oneDNN the fused batch norm is one kernel each way", async () => {
   if (dnnl == null) {
-    console.log("oneDNN is not installed: the composite formula ran (tested above)");
+    console.log(
+      "oneDNN not in use (libdnnl2 missing or OICSR_NO_DNNL=1): the composite formula ran, tested above",
+    );
     return;
   }
   await tf.setBackend("wasm");
