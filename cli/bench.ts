@@ -11,8 +11,12 @@ import { countCost } from "../graph/count_cost.ts";
 import { buildModel, MODEL_NAMES } from "../models/zoo.ts";
 import { makeTrainStep } from "../stages/train_model.ts";
 import type { JsonObject } from "../snapshot/snapshot.ts";
+import { compactMode } from "./bench_compact.ts";
 import { benchGraph } from "./bench_graph.ts";
+import { memoryMode } from "./bench_memory.ts";
+import { overheadMode } from "./bench_overhead.ts";
 import { PEER_MODELS, runPeer } from "./peer.ts";
+import { reportStop } from "./stop.ts";
 
 /** Images per second of `run` (one call = one batch) after warm-up, over `seconds`. */
 async function rate(run: () => Promise<unknown>, batch: number, seconds: number) {
@@ -37,6 +41,17 @@ function setUp(model: string, batch: number) {
   const y = Int32Array.from({ length: batch }, (_, i) => i % 10);
   const trainer = makeTrainStep(net, shape, 10, { momentum: 0.9, weightDecay: 5e-4 });
   return { net, x, y, trainer, shape };
+}
+
+/** Training images/s of a fresh `model` at `batch` over `seconds` (as `measure` takes it). */
+async function trainRate(model: string, batch: number, seconds: number): Promise<number> {
+  const { net, x, y, trainer } = setUp(model, batch);
+  try {
+    return await rate(() => trainer.step(x, y, batch, 0.01), batch, seconds);
+  } finally {
+    trainer.dispose();
+    net.dispose();
+  }
 }
 
 /** Multiply-accumulates of one example, counted on the topology and weights `save` writes. */
@@ -116,15 +131,23 @@ const usage =
   `Usage: deno task bench [--model cifarnet,resnet20] [--backend auto|wasm,webgpu,cpu|all]
   [--seconds 10] [--batch 64] [--no-peer] [--json] [--profile] [--threads <CPUs>]
   [--stock Kernel,Kernel] (leave our replacements of these kernels out, to measure them)
-  [--graph]
+  [--graph | --compact | --overhead | --memory]
 --profile prints where one training step's kernel time goes instead of measuring rates.
---graph times group analysis + removing half of every group (median of 9 runs) instead.`;
+--graph times group analysis + removing half of every group (median of 9 runs) instead.
+--compact times dense and compact (pruned by OICSR to 50 % of the MACs) inference at batch 1
+  and --batch (median over about --seconds each); default --model cifarnet,resnet56.
+--overhead times analysis + scores + plan + removal to 50 % of the MACs (median of 3) against
+  one training epoch (CIFAR 50,000 images, ImageNet 1,281,167; training img/s measured over
+  --seconds at --batch, on wasm at most 4 for resnet50, 16 for densenet40); default every model.
+--memory trains --model (default cifarnet; one model, one backend) on all of CIFAR-10 for
+  --seconds and reports peak resident memory (VmHWM) and live tensors before and after.
+The default --model is cifarnet,resnet20 otherwise.`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      model: { type: "string", default: "cifarnet,resnet20" },
+      model: { type: "string" },
       backend: { type: "string", default: "auto" },
       seconds: { type: "string", default: "10" },
       batch: { type: "string", default: "64" },
@@ -132,13 +155,24 @@ async function main(): Promise<number> {
       json: { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
       graph: { type: "boolean", default: false },
+      compact: { type: "boolean", default: false },
+      overhead: { type: "boolean", default: false },
+      memory: { type: "boolean", default: false },
       stock: { type: "string", default: "" },
       threads: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) return console.log(usage), 0;
-  const models = values.model.split(",");
+  const models = (values.model ?? (
+    values.compact
+      ? "cifarnet,resnet56"
+      : values.overhead
+      ? MODEL_NAMES.join(",")
+      : values.memory
+      ? "cifarnet"
+      : "cifarnet,resnet20"
+  )).split(",");
   const backends = values.backend === "all" ? ["wasm", "webgpu", "cpu"] : values.backend.split(",");
   const seconds = Number(values.seconds), batch = Number(values.batch);
   const badModel = models.find((m) => !(MODEL_NAMES as readonly string[]).includes(m));
@@ -152,6 +186,21 @@ async function main(): Promise<number> {
         : "--seconds must be > 0 and --batch a positive integer",
     );
     return 2;
+  }
+  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  const common = { models, backends, seconds, batch, json: values.json, threads };
+  try {
+    if (values.compact) return await compactMode(common);
+    if (values.overhead) return await overheadMode({ ...common, trainRate });
+    if (values.memory) {
+      if (models.length !== 1 || backends.length !== 1) {
+        console.error("--memory measures one model on one backend per process");
+        return 2;
+      }
+      return await memoryMode({ ...common, model: models[0], backend: backends[0] });
+    }
+  } catch (e) {
+    return reportStop(e);
   }
   if (values.graph) {
     await tf.setBackend("cpu");

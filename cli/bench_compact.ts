@@ -1,0 +1,188 @@
+/**
+ * `deno task bench --compact`: is the compact model faster for real? A model of the zoo
+ * pruned by the method to half of its MACs, timed against the dense model on the same
+ * backend (issue 6's bar: the speed-up is at least 0.8 of the MACs ratio).
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import * as E from "fp-ts/Either";
+import { countCost } from "../graph/count_cost.ts";
+import { type BackendName, selectBackend } from "../backend/select_backend.ts";
+import { modelFromSnapshot, runtimeVersions } from "../snapshot/from_model.ts";
+import type { Snapshot } from "../snapshot/snapshot.ts";
+import { init } from "../stages/init.ts";
+import { OICSR_VERSION } from "../version.ts";
+import { pruneToFraction } from "./bench_overhead.ts";
+import { orStop } from "./stop.ts";
+
+/** One row of `--compact`: one model, backend and batch. */
+export interface CompactRow {
+  readonly model: string;
+  readonly backend: string;
+  readonly batch: number;
+  /** Median milliseconds of one `predict` plus reading the result back. */
+  readonly dense_ms: number;
+  readonly compact_ms: number;
+  readonly speedup: number;
+  readonly macs_dense: number;
+  readonly macs_compact: number;
+  readonly macs_ratio: number;
+  /** speedup / macs_ratio: 1 when time falls as the MACs do. */
+  readonly speedup_per_macs_ratio: number;
+  /** The issue's bar: speedup_per_macs_ratio >= 0.8. */
+  readonly meets_bar: boolean;
+  readonly runs: number;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+async function predictMs(model: tf.LayersModel, x: tf.Tensor): Promise<number> {
+  const start = performance.now();
+  const y = model.predict(x) as tf.Tensor;
+  await y.data();
+  y.dispose();
+  return performance.now() - start;
+}
+
+/**
+ * Median latencies of `a` and `b` on `x`: three warm-up runs each, then timed runs taken in
+ * turn (so that a change in the machine's load falls on both) for about `seconds` each.
+ */
+async function pairedMedians(
+  a: tf.LayersModel,
+  b: tf.LayersModel,
+  x: tf.Tensor,
+  seconds: number,
+): Promise<{ a: number; b: number; runs: number }> {
+  for (let i = 0; i < 3; i++) await predictMs(a, x), await predictMs(b, x);
+  const ta: number[] = [], tb: number[] = [];
+  const start = performance.now();
+  while (ta.length < 5 || performance.now() - start < 2 * seconds * 1000) {
+    ta.push(await predictMs(a, x));
+    tb.push(await predictMs(b, x));
+  }
+  return { a: median(ta), b: median(tb), runs: ta.length };
+}
+
+function macsOf(snapshot: Snapshot): number {
+  const cost = countCost(snapshot);
+  if (E.isLeft(cost)) throw new Error(cost.left.message);
+  return cost.right.macs;
+}
+
+/**
+ * Prunes `dense` to half of its MACs as the method does and times both models on the
+ * current backend at each batch size.
+ *
+ * @example
+ * ```ts
+ * import { benchCompact } from "./bench_compact.ts";
+ * import type { Snapshot } from "../snapshot/snapshot.ts";
+ * declare const dense: Snapshot;
+ * const rows = await benchCompact("cifarnet", dense, { batches: [1, 64], seconds: 2 });
+ * // [{ batch: 1, dense_ms: 1.6, compact_ms: 1.1, speedup: 1.45, macs_ratio: 2.0, ... }, ...]
+ * ```
+ */
+export async function benchCompact(
+  model: string,
+  dense: Snapshot,
+  options: { readonly batches: readonly number[]; readonly seconds: number },
+): Promise<CompactRow[]> {
+  const pruned = pruneToFraction(dense, 0.5);
+  if (E.isLeft(pruned)) throw new Error(pruned.left.message);
+  const macsDense = macsOf(dense), macsCompact = macsOf(pruned.right.compact);
+  const denseNet = await modelFromSnapshot(dense);
+  const compactNet = await modelFromSnapshot(pruned.right.compact);
+  const shape = denseNet.inputs[0].shape.slice(1) as number[];
+  const rows: CompactRow[] = [];
+  try {
+    for (const batch of options.batches) {
+      const x = tf.randomNormal([batch, ...shape], 0, 1, "float32", 1);
+      try {
+        const t = await pairedMedians(denseNet, compactNet, x, options.seconds);
+        const speedup = t.a / t.b, ratio = macsDense / macsCompact;
+        rows.push({
+          model,
+          backend: tf.getBackend(),
+          batch,
+          dense_ms: round(t.a),
+          compact_ms: round(t.b),
+          speedup: round(speedup, 3),
+          macs_dense: macsDense,
+          macs_compact: macsCompact,
+          macs_ratio: round(ratio, 3),
+          speedup_per_macs_ratio: round(speedup / ratio, 3),
+          meets_bar: speedup / ratio >= 0.8,
+          runs: t.runs,
+        });
+      } finally {
+        x.dispose();
+      }
+    }
+  } finally {
+    denseNet.dispose();
+    compactNet.dispose();
+  }
+  return rows;
+}
+
+/** The rows as a text table. */
+export function compactTable(rows: readonly CompactRow[]): string {
+  const head = ["model", "backend", "batch", "dense ms", "compact ms", "speed-up", "MACs ratio"];
+  const lines = rows.map((r) => [
+    r.model,
+    r.backend,
+    String(r.batch),
+    r.dense_ms.toFixed(2),
+    r.compact_ms.toFixed(2),
+    `${r.speedup.toFixed(2)}x`,
+    `${r.macs_ratio.toFixed(2)}x`,
+    `${r.speedup_per_macs_ratio.toFixed(2)}${r.meets_bar ? "" : " (below 0.8)"}`,
+  ]);
+  const all = [[...head, "speed-up / MACs ratio"], ...lines];
+  const widths = all[0].map((_, i) => Math.max(...all.map((l) => l[i].length)));
+  return all.map((l) =>
+    l.map((c, i) => i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join("  ").trimEnd()
+  ).join("\n");
+}
+
+/** The flags `--compact` reads. */
+export interface CompactFlags {
+  readonly models: readonly string[];
+  readonly backends: readonly string[];
+  readonly seconds: number;
+  /** The larger batch (the smaller is 1). */
+  readonly batch: number;
+  readonly json: boolean;
+  readonly threads?: number;
+}
+
+/**
+ * `--compact`: every model on every backend; prints one JSON line per row, or a table.
+ * A backend that does not start is reported and skipped.
+ */
+export async function compactMode(flags: CompactFlags): Promise<number> {
+  const rows: CompactRow[] = [];
+  for (const name of flags.backends) {
+    const selected = await selectBackend(name as BackendName, { threads: flags.threads });
+    if (E.isLeft(selected)) {
+      console.error(`${name}: ${selected.left.message}`);
+      continue;
+    }
+    const env = { backend: selected.right, versions: runtimeVersions(OICSR_VERSION) };
+    for (const model of flags.models) {
+      const dense = orStop(await init({ model, classes: 10, seed: 0 }, env)());
+      const batches = [...new Set([1, flags.batch])];
+      const found = await benchCompact(model, dense, { batches, seconds: flags.seconds });
+      for (const row of found) if (flags.json) console.log(JSON.stringify(row));
+      rows.push(...found);
+    }
+  }
+  if (!flags.json) console.log(compactTable(rows));
+  return rows.length === 0 ? 1 : 0;
+}

@@ -1,0 +1,142 @@
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import { type CompactRow, compactTable } from "../cli/bench_compact.ts";
+import type { MemoryRow } from "../cli/bench_memory.ts";
+import {
+  epochImages,
+  type OverheadRow,
+  pruneToFraction,
+  trainingBatch,
+} from "../cli/bench_overhead.ts";
+import { copySnapshot } from "../snapshot/snapshot.ts";
+import { init } from "../stages/init.ts";
+import { expectRight } from "./_helpers.ts";
+import { testEnv } from "./_fixtures.ts";
+
+await tf.setBackend("cpu");
+
+const bench = new URL("../cli/bench.ts", import.meta.url).pathname;
+
+/** Runs `deno task bench` with `args` in a subprocess; its exit code, JSON lines and stderr. */
+async function runBench(args: string[]) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", bench, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  const lines = text(output.stdout).split("\n").filter((l) => l.startsWith("{"));
+  return { code: output.code, rows: lines.map((l) => JSON.parse(l)), stderr: text(output.stderr) };
+}
+
+const near = (a: number, b: number, tolerance: number) => Math.abs(a - b) <= tolerance * b;
+
+Deno.test("pruneToFraction() takes cifarnet to half of its MACs and leaves its input unchanged", async () => {
+  const dense = expectRight(await init({ model: "cifarnet", classes: 10, seed: 0 }, testEnv())());
+  const before = copySnapshot(dense);
+  const { compact, macsBefore, macsAfter, ms } = expectRight(pruneToFraction(dense, 0.5));
+  assert.equal(macsBefore, dense.meta.metrics.macs);
+  assert.equal(compact.meta.metrics.macs, macsAfter);
+  assert.ok(macsAfter <= 0.5 * macsBefore && macsAfter > 0.45 * macsBefore, `${macsAfter}`);
+  assert.ok(Object.values(ms).every((t) => t >= 0));
+  assert.deepEqual(dense, before);
+});
+
+Deno.test("epochImages() and trainingBatch() follow the data set and the wasm heap", () => {
+  assert.equal(epochImages("resnet50"), 1_281_167);
+  assert.equal(epochImages("resnet56"), 50_000);
+  assert.equal(trainingBatch("resnet50", "wasm", 64), 4);
+  assert.equal(trainingBatch("densenet40", "wasm", 64), 16);
+  assert.equal(trainingBatch("densenet40", "wasm", 8), 8);
+  assert.equal(trainingBatch("resnet50", "webgpu", 32), 32);
+  assert.equal(trainingBatch("cifarnet", "wasm", 64), 64);
+});
+
+Deno.test("compactTable() marks rows below the bar", () => {
+  const row = (batch: number, speedup: number): CompactRow => ({
+    model: "cifarnet",
+    backend: "wasm",
+    batch,
+    dense_ms: 2,
+    compact_ms: 2 / speedup,
+    speedup,
+    macs_dense: 200,
+    macs_compact: 100,
+    macs_ratio: 2,
+    speedup_per_macs_ratio: speedup / 2,
+    meets_bar: speedup / 2 >= 0.8,
+    runs: 5,
+  });
+  const lines = compactTable([row(1, 1.2), row(64, 1.8)]).split("\n");
+  assert.equal(lines.length, 3);
+  assert.match(lines[0], /^model +backend +batch +dense ms +compact ms .*speed-up \/ MACs ratio$/);
+  assert.match(lines[1], /^cifarnet +wasm +1 +2\.00 +1\.67 +1\.20x +2\.00x +0\.60 \(below 0\.8\)$/);
+  assert.match(lines[2], /1\.80x +2\.00x +0\.90$/);
+});
+
+Deno.test("bench --compact reports dense and compact latency at batch 1 and --batch", async () => {
+  const args = ["--compact", "--model", "cifarnet", "--backend", "wasm", "--seconds", "0.2"];
+  const { code, rows, stderr } = await runBench([...args, "--batch", "4", "--json"]);
+  assert.equal(code, 0, stderr);
+  assert.deepEqual(rows.map((r: CompactRow) => [r.model, r.backend, r.batch]), [
+    ["cifarnet", "wasm", 1],
+    ["cifarnet", "wasm", 4],
+  ]);
+  for (const r of rows as CompactRow[]) {
+    assert.ok(r.dense_ms > 0 && r.compact_ms > 0 && r.runs >= 5, JSON.stringify(r));
+    assert.ok(near(r.speedup, r.dense_ms / r.compact_ms, 0.01), JSON.stringify(r));
+    assert.ok(r.macs_compact <= r.macs_dense / 2, JSON.stringify(r));
+    assert.ok(near(r.macs_ratio, r.macs_dense / r.macs_compact, 0.001));
+    assert.ok(near(r.speedup_per_macs_ratio, r.speedup / r.macs_ratio, 0.01));
+    assert.equal(r.meets_bar, r.speedup / r.macs_ratio >= 0.8);
+  }
+});
+
+Deno.test("bench --overhead reports pruning time as a share of an epoch", async () => {
+  const args = ["--overhead", "--model", "cifarnet", "--backend", "wasm", "--seconds", "0.2"];
+  const { code, rows, stderr } = await runBench([...args, "--batch", "8", "--json"]);
+  assert.equal(code, 0, stderr);
+  assert.equal(rows.length, 1);
+  const r = rows[0] as OverheadRow;
+  assert.deepEqual([r.model, r.backend, r.runs, r.train_batch, r.epoch_images], [
+    "cifarnet",
+    "wasm",
+    3,
+    8,
+    50_000,
+  ]);
+  const parts = r.analysis_ms + r.score_ms + r.plan_ms + r.apply_ms;
+  assert.ok(r.overhead_ms > 0 && near(r.overhead_ms, parts, 0.5), JSON.stringify(r));
+  assert.ok(r.macs_after <= r.macs_before / 2);
+  assert.ok(near(r.epoch_s, 50_000 / r.train_img_s, 0.01), JSON.stringify(r));
+  const pct = 100 * r.overhead_ms / 1000 / r.epoch_s;
+  assert.ok(near(r.overhead_pct_of_epoch, pct, 0.01), JSON.stringify(r));
+  assert.equal(r.under_1_pct, r.overhead_pct_of_epoch < 1);
+});
+
+Deno.test("bench --memory trains on CIFAR-10 and reports peak memory and live tensors", async () => {
+  const args = ["--memory", "--backend", "wasm", "--seconds", "0.1", "--batch", "8", "--json"];
+  const { code, rows, stderr } = await runBench(args);
+  assert.equal(code, 0, stderr);
+  assert.equal(rows.length, 1);
+  const r = rows[0] as MemoryRow;
+  assert.deepEqual([r.model, r.backend, r.data, r.train_images, r.batch, r.steps], [
+    "cifarnet",
+    "wasm",
+    "cifar10/train",
+    50_000,
+    8,
+    10,
+  ]);
+  assert.equal(r.live_tensors_end, r.live_tensors_start);
+  assert.equal(r.live_bytes_end, r.live_bytes_start);
+  assert.equal(r.live_tensors_steps_min, r.live_tensors_steps_max);
+  assert.ok(r.peak_rss_bytes !== null && r.peak_rss_bytes > 150e6, "50,000 images are held");
+  assert.equal(r.under_3_gib, r.peak_rss_bytes < 3 * 2 ** 30);
+});
+
+Deno.test("bench --memory refuses more than one model", async () => {
+  const { code, stderr } = await runBench(["--memory", "--model", "cifarnet,resnet20"]);
+  assert.equal(code, 2);
+  assert.match(stderr, /--memory measures one model on one backend per process/);
+});
