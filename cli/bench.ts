@@ -96,7 +96,8 @@ async function measure(model: string, batch: number, seconds: number) {
 /** Kernel time of one training step by kernel, largest first (tf.profile). */
 async function profile(model: string, batch: number): Promise<string> {
   const { net, x, y, trainer } = setUp(model, batch);
-  await trainer.step(x, y, batch, 0.01);
+  // Warm-up: the first steps compile primitives and grow the heaps (page faults).
+  for (let i = 0; i < 3; i++) await trainer.step(x, y, batch, 0.01);
   const start = performance.now();
   const info = await tf.profile(async () => {
     await trainer.step(x, y, batch, 0.01);

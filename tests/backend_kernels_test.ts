@@ -111,6 +111,11 @@ Deno.test("matMul with transposed operands on wasm matches cpu", async () => {
       return [
         tf.matMul(a, b, ta, tb),
         tf.fused.matMul({ a, b, transposeA: ta, transposeB: tb, bias, activation: "relu" }),
+        // One operand's batch broadcast over the other's.
+        tf.matMul(rand([1, 4, 6], 7), rand([3, 6, 2], 8)),
+        tf.matMul(rand([3, 4, 6], 9), rand([1, 2, 6], 10), false, true),
+        // Plain matrices, as Dense layers multiply them.
+        tf.matMul(rand(ta ? [6, 4] : [4, 6], 11), rand(tb ? [3, 6] : [6, 3], 12), ta, tb),
       ];
     }, `matMul ${ta} ${tb}`);
   }
@@ -139,9 +144,10 @@ Deno.test("MaxPoolGrad on wasm matches cpu", async () => {
   ) {
     await assertMatchesCpu(() => {
       const x = rand([2, 7, 9, 5], 8) as tf.Tensor4D;
-      return tf.grad((t: tf.Tensor) =>
-        tf.mul(tf.maxPool(t as tf.Tensor4D, size, stride, pad), rand([1], 9)).sum()
-      )(x);
+      return tf.grad((t: tf.Tensor) => {
+        const y = tf.maxPool(t as tf.Tensor4D, size, stride, pad);
+        return tf.mul(y, rand(y.shape, 9)).sum();
+      })(x);
     }, `maxPoolGrad ${size}/${stride} ${pad}`);
   }
 });

@@ -1,14 +1,16 @@
 /**
- * `MaxPoolGrad` for wasm as one pass over the backend's own memory: for each output, the first
- * maximum of its window (as the cpu backend picks it) receives dy. The wasm backend's own loop
+ * `MaxPoolGrad` for wasm: through oneDNN where it is installed, else as one pass over the
+ * backend's own memory: for each output, the first maximum of its window (as the cpu backend
+ * picks it) receives dy. The wasm backend's own loop
  * took 94 ms a call in CifarNet; its `MaxPoolWithArgmax` gives wrong results on some shapes,
  * so it is not used. Data is read and written in place in the wasm heap (no copy).
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { WasmHeapBackend } from "../wasm_heap.ts";
+import { heapOffset, type WasmHeapBackend } from "../wasm_heap.ts";
 import { kernelRunner } from "./kernel_util.ts";
+import { oneDnn } from "../native/onednn.ts";
 
 /** Adds each dy to the first maximum of its pooling window (NHWC). */
 function scatterToMaxima(
@@ -45,6 +47,33 @@ function scatterToMaxima(
   }
 }
 
+/**
+ * The gradient through oneDNN (where installed): its pooling run again to record where each
+ * maximum is, then its backward pass; null where oneDNN does not take the geometry.
+ */
+function maxPoolGradDnnl(
+  heap: WasmHeapBackend,
+  dy: tf.TensorInfo,
+  input: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo | null {
+  const prims = oneDnn()?.maxPool(info);
+  if (prims == null) return null;
+  const y = heap.makeOutput(dy.shape, "float32");
+  const workspace = heap.makeOutput([Math.ceil(prims.workspaceBytes / 4)], "float32");
+  const dx = heap.makeOutput(input.shape, "float32");
+  const at = (t: tf.TensorInfo) => heapOffset(heap, t);
+  prims.forward.run(heap.wasm.HEAPU8, { src: at(input), dst: at(y), workspace: at(workspace) });
+  prims.backward.run(heap.wasm.HEAPU8, {
+    diffDst: at(dy),
+    workspace: at(workspace),
+    diffSrc: at(dx),
+  });
+  heap.disposeData(y.dataId);
+  heap.disposeData(workspace.dataId);
+  return dx;
+}
+
 /** The kernel config of our MaxPoolGrad for the wasm backend. */
 export function maxPoolGradConfig(backendName: string): tf.KernelConfig {
   return {
@@ -65,6 +94,8 @@ export function maxPoolGradConfig(backendName: string): tf.KernelConfig {
         pad,
         dimRoundingMode,
       );
+      const viaDnnl = maxPoolGradDnnl(heap, dy, input, info);
+      if (viaDnnl != null) return viaDnnl;
       const dx = heap.makeOutput(input.shape, "float32");
       scatterToMaxima(
         heap.typedArrayFromHeap(input),

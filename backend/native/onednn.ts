@@ -37,8 +37,10 @@ const ARG = {
   shift: 52,
   diffScale: 255,
   diffShift: 256,
+  workspace: 64,
 } as const;
-const QUERY = { weights: 131, diffWeights: 132, implInfo: 8 } as const;
+const QUERY = { weights: 131, diffWeights: 132, workspace: 135, implInfo: 8 } as const;
+const POOLING_MAX = 511;
 /** sizeof(dnnl_memory_desc_t) and sizeof(dnnl_convolution_desc_t) in oneDNN 2.6, rounded up. */
 const MD_BYTES = 1024, OP_DESC_BYTES = 8192;
 
@@ -72,6 +74,11 @@ const symbols = {
   },
   dnnl_eltwise_forward_desc_init: { parameters: [p, i32, i32, p, "f32", "f32"], result: i32 },
   dnnl_eltwise_backward_desc_init: { parameters: [p, i32, p, p, "f32", "f32"], result: i32 },
+  dnnl_pooling_v2_forward_desc_init: {
+    parameters: [p, i32, i32, p, p, p, p, p, p, p],
+    result: i32,
+  },
+  dnnl_pooling_v2_backward_desc_init: { parameters: [p, i32, p, p, p, p, p, p, p], result: i32 },
   dnnl_primitive_attr_create: { parameters: [p], result: i32 },
   dnnl_post_ops_create: { parameters: [p], result: i32 },
   dnnl_post_ops_append_eltwise: { parameters: [p, "f32", i32, "f32", "f32"], result: i32 },
@@ -171,6 +178,16 @@ export interface ReluPrimitives {
   readonly backward: Executable<"src" | "diffDst" | "diffSrc">;
 }
 
+/**
+ * Max pooling's gradient: `forward` recomputes the pooling to record where each maximum was
+ * (`workspace`, `workspaceBytes` long), `backward` sends dy there.
+ */
+export interface MaxPoolPrimitives {
+  readonly workspaceBytes: number;
+  readonly forward: Executable<"src" | "dst" | "workspace">;
+  readonly backward: Executable<"diffDst" | "workspace" | "diffSrc">;
+}
+
 /** The binding: primitives by geometry, cached for the process. */
 export interface OneDnn {
   /** e.g. "oneDNN 2.6.3". */
@@ -193,6 +210,8 @@ export interface OneDnn {
   ): Executable<BatchNormInferenceOperand> | null;
   /** ReLU of `size` values, or null. */
   relu(size: number): ReluPrimitives | null;
+  /** Max pooling of `geometry` (NHWC; filter and stride from it), for its gradient; or null. */
+  maxPool(geometry: ConvGeometry): MaxPoolPrimitives | null;
 }
 
 const LIBRARIES = ["libdnnl.so.2", "libdnnl.so"];
@@ -332,8 +351,14 @@ class Library {
     return this.#cached(key, () => this.#batchNormInference(shape, epsilon));
   }
 
+  maxPool(g: ConvGeometry): MaxPoolPrimitives | null {
+    const key = ["maxpool", ...GEOMETRY_FIELDS.map((f) => g[f]), ...Object.values(g.padInfo)];
+    this.#useThreads(this.#maxThreads);
+    return this.#cached(key.join(), () => this.#maxPool(g));
+  }
+
   relu(size: number): ReluPrimitives | null {
-    this.#useThreads(ELEMENTWISE_THREADS);
+    this.#useThreads(this.#maxThreads);
     return this.#cached(`relu,${size}`, () => this.#relu(size));
   }
 
@@ -654,12 +679,60 @@ class Library {
       forward: this.#executable(keep, forwardPd, [
         [ARG.src, tensor(), "src"],
         [ARG.dst, tensor(), "dst"],
-      ], ELEMENTWISE_THREADS),
+      ], this.#maxThreads),
       backward: this.#executable(keep, backwardPd, [
         [ARG.src, tensor(), "src"],
         [ARG.diffDst, tensor(), "diffDst"],
         [ARG.diffSrc, tensor(), "diffSrc"],
-      ], ELEMENTWISE_THREADS),
+      ], this.#maxThreads),
+    };
+  }
+
+  #maxPool(g: ConvGeometry): MaxPoolPrimitives | null {
+    const lib = this.#lib, keep = new Keep();
+    const src = this.#md(keep, TAG_NHWC, g.batchSize, g.inChannels, g.inHeight, g.inWidth);
+    const dst = this.#md(keep, TAG_NHWC, g.batchSize, g.outChannels, g.outHeight, g.outWidth);
+    const geometry = [
+      keep.ptr(dims(g.strideHeight, g.strideWidth)),
+      keep.ptr(dims(g.filterHeight, g.filterWidth)),
+      keep.ptr(dims(g.dilationHeight - 1, g.dilationWidth - 1)),
+      keep.ptr(dims(g.padInfo.top, g.padInfo.left)),
+      keep.ptr(dims(g.padInfo.bottom, g.padInfo.right)),
+    ] as const;
+    const forwardOp = keep.ptr(new Uint8Array(OP_DESC_BYTES));
+    check(
+      "dnnl_pooling_v2_forward_desc_init",
+      lib.dnnl_pooling_v2_forward_desc_init(
+        forwardOp,
+        FORWARD_TRAINING,
+        POOLING_MAX,
+        src,
+        dst,
+        ...geometry,
+      ),
+    );
+    const forwardPd = this.#primitiveDesc(forwardOp, null, null);
+    if (forwardPd == null) return null;
+    const backwardOp = keep.ptr(new Uint8Array(OP_DESC_BYTES));
+    check(
+      "dnnl_pooling_v2_backward_desc_init",
+      lib.dnnl_pooling_v2_backward_desc_init(backwardOp, POOLING_MAX, src, dst, ...geometry),
+    );
+    const backwardPd = this.#primitiveDesc(backwardOp, null, forwardPd);
+    if (backwardPd == null) return null;
+    const workspace = lib.dnnl_primitive_desc_query_md(forwardPd, QUERY.workspace, 0);
+    return {
+      workspaceBytes: Number(lib.dnnl_memory_desc_get_size(workspace)),
+      forward: this.#executable(keep, forwardPd, [
+        [ARG.src, this.#memory(src), "src"],
+        [ARG.dst, this.#memory(dst), "dst"],
+        [ARG.workspace, this.#memory(workspace), "workspace"],
+      ], this.#maxThreads),
+      backward: this.#executable(keep, backwardPd, [
+        [ARG.diffDst, this.#memory(dst), "diffDst"],
+        [ARG.workspace, this.#memory(workspace), "workspace"],
+        [ARG.diffSrc, this.#memory(src), "diffSrc"],
+      ], this.#maxThreads),
     };
   }
 
