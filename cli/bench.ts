@@ -13,6 +13,7 @@ import { makeTrainStep } from "../stages/train_model.ts";
 import type { JsonObject } from "../snapshot/snapshot.ts";
 import { compactMode } from "./bench_compact.ts";
 import { benchGraph } from "./bench_graph.ts";
+import { profileReport } from "./bench_profile.ts";
 import { memoryMode } from "./bench_memory.ts";
 import { overheadMode } from "./bench_overhead.ts";
 import { PEER_MODELS, runPeer } from "./peer.ts";
@@ -93,9 +94,9 @@ async function measure(model: string, batch: number, seconds: number) {
   };
 }
 
-/** Kernel time of one training step by kernel, largest first (tf.profile). */
+/** Where one training step's time goes (see `bench_profile.ts`). */
 async function profile(model: string, batch: number): Promise<string> {
-  const { net, x, y, trainer } = setUp(model, batch);
+  const { net, x, y, trainer, shape } = setUp(model, batch);
   // Warm-up: the first steps compile primitives and grow the heaps (page faults).
   for (let i = 0; i < 3; i++) await trainer.step(x, y, batch, 0.01);
   const start = performance.now();
@@ -103,25 +104,11 @@ async function profile(model: string, batch: number): Promise<string> {
     await trainer.step(x, y, batch, 0.01);
   });
   const wall = performance.now() - start;
+  const variables = net.trainableWeights.map((w) => w.read() as tf.Variable);
+  const report = await profileReport(model, batch, info, wall, variables, shape);
   trainer.dispose();
   net.dispose();
-  const byName = new Map<string, { ms: number; calls: number }>();
-  // Entries named "<op>__op" wrap the kernels of ops with custom gradients: not counted twice.
-  for (const k of info.kernels.filter((k) => !k.name.endsWith("__op"))) {
-    const entry = byName.get(k.name) ?? { ms: 0, calls: 0 };
-    byName.set(k.name, { ms: entry.ms + (k.kernelTimeMs as number), calls: entry.calls + 1 });
-  }
-  const rows = [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms);
-  const total = rows.reduce((a, [, v]) => a + v.ms, 0);
-  return [
-    `${model}: one training step of batch ${batch}: ${total.toFixed(0)} ms in kernels ` +
-    `(${wall.toFixed(0)} ms wall under the profiler)`,
-    ...rows.slice(0, 20).map(([k, v]) =>
-      `  ${k.padEnd(28)}${v.ms.toFixed(1).padStart(8)} ms ${
-        (100 * v.ms / total).toFixed(1).padStart(5)
-      } % ${String(v.calls).padStart(5)} calls`
-    ),
-  ].join("\n");
+  return report;
 }
 
 function round(n: number): number {

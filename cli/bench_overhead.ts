@@ -51,6 +51,7 @@ export interface TimedPrune {
 export function pruneToFraction(
   snapshot: Snapshot,
   target: number,
+  multiple = 1,
 ): E.Either<AnalysisError | PlanError | TopologyError, TimedPrune> {
   const t0 = performance.now();
   return pipe(
@@ -68,6 +69,7 @@ export function pruneToFraction(
             step: 1 - target,
             targetMacs: target * macs,
             cap: 0.5,
+            multiple,
           });
           const t3 = performance.now();
           return E.map((compact: Snapshot) => {

@@ -42,6 +42,8 @@ export function pipelineOptions(o: PruneOptions, normalisation: Normalisation): 
       step: o.step,
       target: o.targetFlops,
       cap: o.cap,
+      // Recorded only where it changes the plan, so earlier lineages read as they did.
+      ...(o.channelMultiple > 1 ? { multiple: o.channelMultiple } : {}),
     },
     train: { ...train, lr },
     regularizedEpochs: o.regEpochs,

@@ -23,6 +23,7 @@ export const PruningOptions = t.type({
   targetFlops: Fraction,
   step: Fraction,
   cap: Fraction,
+  channelMultiple: PositiveInt,
   normalise: oneOf(["none", "mean"] as const),
   costAware: t.boolean,
   regEpochs: NonNegativeNumber,
@@ -56,6 +57,12 @@ export const PRUNING_FLAGS: ReadonlyArray<Flag<keyof PruningOptions>> = [
   },
   { key: "step", kind: "number", fallback: 0.1, help: "MACs removed per iteration (fraction)" },
   { key: "cap", kind: "number", fallback: 0.5, help: "most of a group's width ever removed" },
+  {
+    key: "channelMultiple",
+    kind: "number",
+    fallback: 1,
+    help: "leave every group's width a multiple of this (8 or 16 suit SIMD and GPU kernels)",
+  },
   {
     key: "normalise",
     kind: "string",

@@ -23,16 +23,20 @@ export const PruneReference = t.readonly(t.type({
 export type PruneReference = t.TypeOf<typeof PruneReference>;
 
 /** Options of {@linkcode pruneStep}; all of them go into the lineage. */
-export const PruneStepOptions = t.readonly(t.type({
-  score: ScoreOptions,
-  /** MACs removed per iteration, as a fraction of the reference's (default 0.1). */
-  step: t.number,
-  /** Keep this fraction of the reference's MACs (e.g. 0.6). */
-  target: t.number,
-  /** At most this fraction of a group's reference width is removed (default 0.5). */
-  cap: t.number,
-  reference: PruneReference,
-}));
+export const PruneStepOptions = t.readonly(t.intersection([
+  t.type({
+    score: ScoreOptions,
+    /** MACs removed per iteration, as a fraction of the reference's (default 0.1). */
+    step: t.number,
+    /** Keep this fraction of the reference's MACs (e.g. 0.6). */
+    target: t.number,
+    /** At most this fraction of a group's reference width is removed (default 0.5). */
+    cap: t.number,
+    reference: PruneReference,
+  }),
+  /** Widths left are multiples of this (absent: 1, any width; see `greedyPlan`). */
+  t.partial({ multiple: t.number }),
+]));
 /** Options of {@linkcode pruneStep}; all of them go into the lineage. */
 export type PruneStepOptions = t.TypeOf<typeof PruneStepOptions>;
 
@@ -87,6 +91,7 @@ export function pruneStep(
         step: options.step,
         targetMacs: options.target * options.reference.macs,
         cap: options.cap,
+        multiple: options.multiple,
       });
       return E.map((pruned: Snapshot) =>
         pruned === snapshot ? snapshot : {

@@ -55,6 +55,7 @@ Deno.test("epochImages() and trainingBatch() follow the data set and the wasm he
 Deno.test("compactTable() marks rows below the bar", () => {
   const row = (batch: number, speedup: number): CompactRow => ({
     model: "cifarnet",
+    multiple: 1,
     backend: "wasm",
     batch,
     dense_ms: 2,
@@ -69,8 +70,14 @@ Deno.test("compactTable() marks rows below the bar", () => {
   });
   const lines = compactTable([row(1, 1.2), row(64, 1.8)]).split("\n");
   assert.equal(lines.length, 3);
-  assert.match(lines[0], /^model +backend +batch +dense ms +compact ms .*speed-up \/ MACs ratio$/);
-  assert.match(lines[1], /^cifarnet +wasm +1 +2\.00 +1\.67 +1\.20x +2\.00x +0\.60 \(below 0\.8\)$/);
+  assert.match(
+    lines[0],
+    /^model +backend +multiple +batch +dense ms +compact ms .*speed-up \/ MACs ratio$/,
+  );
+  assert.match(
+    lines[1],
+    /^cifarnet +wasm +1 +1 +2\.00 +1\.67 +1\.20x +2\.00x +0\.60 \(below 0\.8\)$/,
+  );
   assert.match(lines[2], /1\.80x +2\.00x +0\.90$/);
 });
 
@@ -78,9 +85,12 @@ Deno.test("bench --compact reports dense and compact latency at batch 1 and --ba
   const args = ["--compact", "--model", "cifarnet", "--backend", "wasm", "--seconds", "0.2"];
   const { code, rows, stderr } = await runBench([...args, "--batch", "4", "--json"]);
   assert.equal(code, 0, stderr);
-  assert.deepEqual(rows.map((r: CompactRow) => [r.model, r.backend, r.batch]), [
-    ["cifarnet", "wasm", 1],
-    ["cifarnet", "wasm", 4],
+  // The greedy's plan (any width) and the plan with widths in multiples of 8.
+  assert.deepEqual(rows.map((r: CompactRow) => [r.model, r.backend, r.multiple, r.batch]), [
+    ["cifarnet", "wasm", 1, 1],
+    ["cifarnet", "wasm", 1, 4],
+    ["cifarnet", "wasm", 8, 1],
+    ["cifarnet", "wasm", 8, 4],
   ]);
   for (const r of rows as CompactRow[]) {
     assert.ok(r.dense_ms > 0 && r.compact_ms > 0 && r.runs >= 5, JSON.stringify(r));

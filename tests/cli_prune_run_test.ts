@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { readJournal, writeJournal } from "../cli/run_journal.ts";
 import { denoFileIO } from "../snapshot/io_handler.ts";
 import { readSnapshot } from "../snapshot/store.ts";
+import { outInGroups } from "../graph/out_in_groups.ts";
 import { expectRight, runPrune, withTempDir } from "./_helpers.ts";
 
 /** A whole pruning run in well under a minute: a dense model trained first, tiny data. */
@@ -83,6 +84,36 @@ Deno.test("deno task prune runs the method end to end and writes the compact mod
     const log = await runPrune(["log", "--store", store, summary.final.snapshot.slice(0, 12)]);
     assert.equal(log.code, 0, log.stderr);
     assert.match(log.stdout, /fine-tune/);
+  });
+});
+
+Deno.test("deno task prune --channel-multiple 8 leaves every pruned width a multiple of 8", async () => {
+  await withTempDir("prune-multiple-", async (dir) => {
+    const store = join(dir, "store"), out = join(dir, "run");
+    const run = await runPrune([
+      ...QUICK,
+      "--channel-multiple",
+      "8",
+      "--max-iterations",
+      "1",
+      "--store",
+      store,
+      "--out",
+      out,
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const summary = JSON.parse(run.stdout);
+    const start = expectRight(await readSnapshot(store, summary.start.snapshot)());
+    const final = expectRight(await readSnapshot(store, summary.final.snapshot)());
+    const widths = (snapshot: typeof start) =>
+      new Map(expectRight(outInGroups(snapshot)).groups.map((g) => [g.id, g.channels]));
+    const before = widths(start);
+    const pruned = [...widths(final)].filter(([id, w]) => w !== before.get(id));
+    assert.ok(pruned.length > 0, "something was pruned");
+    for (const [id, w] of pruned) assert.equal(w % 8, 0, `${id}: ${w} channels`);
+    // The multiple is in the lineage of the removal.
+    const prune = expectRight(await readSnapshot(store, summary.iterations[0].pruned)());
+    assert.equal((prune.meta.options as { selection: { multiple: number } }).selection.multiple, 8);
   });
 });
 

@@ -129,3 +129,33 @@ Deno.test("scoreGroups() counts BN gamma and beta but not the moving statistics"
   });
   assert.deepEqual([...scores.get("hidden")!], [1 + 4 + 1 + 1, 1 + 9 + 0 + 4]);
 });
+
+Deno.test("greedyPlan() with a multiple leaves every group's width a multiple of it, lowest chunks first", async () => {
+  const s = await resnet20();
+  const groups = expectRight(outInGroups(s));
+  const scores = scoreGroups(s, groups, { normalise: "mean", costAware: false });
+  const full = expectRight(countCost(s)).macs;
+  const options = { referenceMacs: full, referenceWidths: {}, step: 0.5, targetMacs: full / 2 };
+  const plain = greedyPlan(s, groups, scores, { ...options, cap: 0.5 });
+  for (const multiple of [4, 8]) {
+    const { plan, macsAfter } = greedyPlan(s, groups, scores, { ...options, cap: 0.5, multiple });
+    // It stops once the target is met, overshooting by at most one chunk of the dearest group.
+    const dearest = Math.max(...channelMacs(s, groups).values());
+    assert.ok(macsAfter <= full / 2 && macsAfter > full / 2 - multiple * dearest, `${macsAfter}`);
+    assert.equal(expectRight(countCost(expectRight(applyPrunePlan(s, plan)))).macs, macsAfter);
+    assert.ok(Object.keys(plan).length > 0);
+    for (const g of groups.groups) {
+      const removed = plan[g.id] ?? [];
+      const left = g.channels - removed.length;
+      assert.ok(removed.length === 0 || left % multiple === 0, `${g.id}: ${left} left`);
+      assert.ok(removed.length <= g.channels / 2, `${g.id}: cap`);
+      // What is removed is the group's lowest-scored channels.
+      const score = scores.get(g.id)!;
+      const kept = [...Array(g.channels).keys()].filter((c) => !removed.includes(c));
+      const highestRemoved = Math.max(...removed.map((c) => score[c]));
+      assert.ok(kept.every((c) => score[c] >= highestRemoved), `${g.id}: not the lowest`);
+    }
+  }
+  // A multiple of 1 is the channel-by-channel greedy.
+  assert.deepEqual(greedyPlan(s, groups, scores, { ...options, cap: 0.5, multiple: 1 }), plain);
+});
