@@ -12,6 +12,7 @@ lists=$(mktemp -d)
 apt_opts=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 "-oDir::State::Lists=$lists")
 mkdir -p "$lists/partial"
 apt-get "${apt_opts[@]}" update -qq
-(cd .gpu/debs && apt-get "${apt_opts[@]}" download -qq libvulkan1 2>/dev/null)
+(cd .gpu/debs && apt-get "${apt_opts[@]}" download -qq libvulkan1 libegl1 libglvnd0 \
+  libopengl0 libgl1 libglx0 libgles2 2>/dev/null)
 rm -rf "$lists"
 du -sh .gpu/* | sed 's/^/packed: /'

@@ -10,12 +10,11 @@ models=${1:-resnet20,resnet56}
 seconds=${2:-4}
 out=${OUT:-$(mktemp -d)}
 
-if ! ldconfig -p | grep -q libvulkan.so.1; then
-  for deb in .gpu/debs/*.deb; do dpkg -x "$deb" /; done
-  ldconfig
-fi
+# The Vulkan loader and the GL vendor libraries NVIDIA's Vulkan driver links against.
+for deb in .gpu/debs/*.deb; do dpkg -x "$deb" /; done
+ldconfig
 icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-[ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$icd" ] && export VK_DRIVER_FILES=$icd
+if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$icd" ]; then export VK_DRIVER_FILES=$icd; fi
 deno=/tmp/oicsr-deno
 xz -dc .gpu/deno.xz >"$deno" && chmod +x "$deno"
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | sed 's/^/gpu: /'
