@@ -21,6 +21,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { oneDnn } from "./native/onednn.ts";
+import { MOVING_AVERAGE } from "./kernels/fused_updates.ts";
 import { heapOffset, type WasmHeapBackend } from "./wasm_heap.ts";
 
 const FORWARD = "OicsrBatchNormTraining";
@@ -188,11 +189,21 @@ type LayerCall = (
 
 const routed = { backends: new Set<string>(), stockCall: null as LayerCall | null };
 
-/** moving <- moving - (moving - value) * (1 - momentum), as tfjs-layers updates it. */
+/**
+ * moving <- moving - (moving - value) * (1 - momentum), as tfjs-layers updates it; one fused
+ * kernel where the backend has it (wasm), same numbers.
+ */
 function updateMoving(variable: tf.LayerVariable, value: tf.Tensor, momentum: number): void {
   tf.tidy(() => {
     const current = variable.read();
-    variable.write(tf.sub(current, tf.mul(tf.sub(current, value), 1 - momentum)));
+    const fused = tf.getKernel(MOVING_AVERAGE, tf.getBackend()) != null;
+    variable.write(
+      fused
+        ? tf.engine().runKernel(MOVING_AVERAGE, { moving: current, value }, {
+          momentum,
+        }) as tf.Tensor
+        : tf.sub(current, tf.mul(tf.sub(current, value), 1 - momentum)),
+    );
   });
 }
 

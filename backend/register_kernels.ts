@@ -14,6 +14,12 @@ import { identityConfig } from "./kernels/identity.ts";
 import { meanConfig, sumConfig } from "./kernels/reduce_leading.ts";
 import { tileConfig } from "./kernels/tile.ts";
 import { fusedBatchNormConfig } from "./kernels/fused_batch_norm.ts";
+import {
+  MOVING_AVERAGE,
+  movingAverageConfig,
+  SGD_MOMENTUM,
+  sgdMomentumConfig,
+} from "./kernels/fused_updates.ts";
 import { RELU_GRAD, reluConfig, reluGradConfig } from "./kernels/relu.ts";
 
 /** Replacement kernel factories by backend name, keyed by kernel name. */
@@ -32,6 +38,8 @@ const replacements: Record<string, Record<string, (backendName: string) => tf.Ke
     Identity: identityConfig,
     Relu: reluConfig,
     FusedBatchNorm: fusedBatchNormConfig,
+    [SGD_MOMENTUM]: sgdMomentumConfig,
+    [MOVING_AVERAGE]: movingAverageConfig,
     [RELU_GRAD]: reluGradConfig,
   },
   webgpu: {

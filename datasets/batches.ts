@@ -19,6 +19,21 @@ export type Normalisation = {
   readonly std: readonly number[];
 };
 
+/**
+ * The seed of image `index`'s augmentation in a streamed set: its own stream per (seed, epoch,
+ * image), so that workers decoding images in any order draw what one thread would.
+ */
+export function imageSeed(seed: number, epoch: number, index: number): number {
+  return mixSeed(seed, epoch, 3, index);
+}
+
+/** The order images are visited in: seeded per (seed, epoch), or the set's own. */
+export function visitOrder(count: number, shuffle: boolean, seed: number, epoch: number) {
+  return shuffle
+    ? shuffledIndices(count, splitmix32(mixSeed(seed, epoch, 1)))
+    : Int32Array.from({ length: count }, (_, i) => i);
+}
+
 /** Options of {@link batches}. */
 export interface BatchOptions {
   /** Images per batch (a positive integer). */
@@ -150,7 +165,7 @@ export function cropFlipInto(
 }
 
 /** Writes `size` bytes of `src` from `from` through `lut` into `out` at `offset`. */
-function normaliseInto(
+export function normaliseInto(
   src: Uint8Array,
   from: number,
   size: number,
@@ -194,10 +209,9 @@ export function* batches(set: ImageSet, options: BatchOptions): Generator<Batch,
     options.std ?? Array(ch).fill(1),
   );
   const imageSize = set.height * set.width * ch;
-  const order = shuffle
-    ? shuffledIndices(set.count, splitmix32(mixSeed(seed, epoch, 1)))
-    : Int32Array.from({ length: set.count }, (_, i) => i);
+  const order = visitOrder(set.count, shuffle, seed, epoch);
   const rng: Rng = splitmix32(mixSeed(seed, epoch, 2));
+  const imageRng = (index: number) => splitmix32(imageSeed(seed, epoch, index));
   const x = new Float32Array(batchSize * imageSize);
   const y = new Int32Array(batchSize);
   const indices = new Int32Array(batchSize);
@@ -212,7 +226,7 @@ export function* batches(set: ImageSet, options: BatchOptions): Generator<Batch,
       y[i] = set.labels[index];
       const o = i * imageSize;
       if (set.kind === "streamed") {
-        set.read(index, pixels, 0, augment ? rng : undefined);
+        set.read(index, pixels, 0, augment ? imageRng(index) : undefined);
         normaliseInto(pixels, 0, imageSize, ch, lut, x, o);
       } else if (augment) {
         shift.dy = uniformInt(rng, 2 * pad + 1) - pad;

@@ -42,6 +42,15 @@ export interface MemoryImageSet extends ImageSetShape {
   readonly images: Uint8Array;
 }
 
+/** One image file of a folder set and the sizes its transforms produce (see `imagenet_folder.ts`). */
+export interface ImageJob {
+  readonly file: string;
+  /** Side of the square the image is cropped to. */
+  readonly size: number;
+  /** Shorter side the evaluation transform resizes to before its centre crop. */
+  readonly resize: number;
+}
+
 /**
  * Reads one image of a streamed set (decodes and transforms it) into a buffer. With `rng`
  * it applies the training transform (random crop, flip), without it the evaluation one,
@@ -58,6 +67,11 @@ export interface StreamedImageSet extends ImageSetShape {
   readonly kind: "streamed";
   /** Image i of the set; `takeImages` keeps indices, so a prefix reads the same files. */
   readonly read: ReadImage;
+  /**
+   * What a worker needs to read image i as `read` does (see `prefetch.ts`, which decodes the
+   * next batch in workers while the current one trains); absent: `read` alone.
+   */
+  readonly job?: (index: number) => ImageJob;
   /** The normalisation this data set is used with (its published per-channel statistics). */
   readonly normalisation: { readonly mean: readonly number[]; readonly std: readonly number[] };
 }

@@ -10,7 +10,8 @@ import jpeg from "jpeg-js";
 import * as E from "fp-ts/Either";
 import type * as TE from "fp-ts/TaskEither";
 import { type DataError, dataError, DataErrorThrown, fileError } from "./errors.ts";
-import type { ReadImage, Split, StreamedImageSet } from "./image_set.ts";
+import type { ImageJob, ReadImage, Split, StreamedImageSet } from "./image_set.ts";
+import type { Rng } from "./rng.ts";
 import { evalTransformInto, type RgbImage, trainTransformInto } from "./image_transforms.ts";
 import { listImageFolder, type PartListing } from "./image_folder_listing.ts";
 
@@ -122,28 +123,42 @@ function pathOf(part: PartListing, classNames: readonly string[], index: number)
   return `${part.dir}/${classNames[part.labels[index]]}/${name}`;
 }
 
-function readerOf(
+/**
+ * Reads, decodes and transforms the image of `job` into `out` at `offset`: the training
+ * transform with `rng`, the evaluation one without. Throws a `DataErrorThrown` naming the file
+ * when it cannot be read or decoded. `decode_worker.ts` runs the same in workers.
+ */
+export function readImageFile(job: ImageJob, out: Uint8Array, offset: number, rng?: Rng): void {
+  let bytes: Uint8Array;
+  try {
+    bytes = Deno.readFileSync(job.file);
+  } catch (e) {
+    throw new DataErrorThrown(fileError(job.file, e));
+  }
+  const image = decodeImage(bytes, job.file);
+  if (E.isLeft(image)) throw new DataErrorThrown(image.left);
+  if (rng === undefined) {
+    evalTransformInto(image.right, out, offset, { size: job.size, resize: job.resize });
+  } else trainTransformInto(image.right, rng, out, offset, { size: job.size });
+}
+
+/** The job of image `index` of a listing. */
+function jobOf(
   part: PartListing,
   classNames: readonly string[],
   options: ImageFolderOptions,
-): ReadImage {
+): (index: number) => ImageJob {
   const { size = 224, resize = 256 } = options;
-  return (index, out, offset, rng) => {
+  return (index) => {
     if (!(index >= 0 && index < part.labels.length)) {
       throw new RangeError(`image ${index} of ${part.labels.length}`);
     }
-    const file = pathOf(part, classNames, index);
-    let bytes: Uint8Array;
-    try {
-      bytes = Deno.readFileSync(file);
-    } catch (e) {
-      throw new DataErrorThrown(fileError(file, e));
-    }
-    const image = decodeImage(bytes, file);
-    if (E.isLeft(image)) throw new DataErrorThrown(image.left);
-    if (rng === undefined) evalTransformInto(image.right, out, offset, { size, resize });
-    else trainTransformInto(image.right, rng, out, offset, { size });
+    return { file: pathOf(part, classNames, index), size, resize };
   };
+}
+
+function readerOf(job: (index: number) => ImageJob): ReadImage {
+  return (index, out, offset, rng) => readImageFile(job(index), out, offset, rng);
 }
 
 function streamedSet(
@@ -153,6 +168,7 @@ function streamedSet(
   options: ImageFolderOptions,
 ): StreamedImageSet {
   const size = options.size ?? 224;
+  const job = jobOf(part, classNames, options);
   return {
     kind: "streamed",
     name,
@@ -162,7 +178,8 @@ function streamedSet(
     width: size,
     channels: 3,
     classes: classNames.length,
-    read: readerOf(part, classNames, options),
+    read: readerOf(job),
+    job,
     normalisation: IMAGENET_NORMALISATION,
   };
 }

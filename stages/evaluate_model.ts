@@ -3,7 +3,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { batches, type Normalisation } from "../datasets/batches.ts";
+import type { Normalisation } from "../datasets/batches.ts";
+import { decodeWorkersFor, prefetchedBatches } from "../datasets/prefetch.ts";
 import type { ImageSet } from "../datasets/image_set.ts";
 
 /** Accuracy of a model on a set. */
@@ -33,7 +34,7 @@ export async function evaluateModel(
   const start = performance.now();
   const wantTop5 = data.classes > 10;
   let hits1 = 0, hits5 = 0;
-  const stream = batches(data, {
+  const stream = prefetchedBatches(data, {
     ...normalisation,
     batchSize,
     seed: 0,
@@ -41,8 +42,8 @@ export async function evaluateModel(
     shuffle: false,
     augment: false,
     dropLast: false,
-  });
-  for (const batch of stream) {
+  }, decodeWorkersFor(tf.getBackend()));
+  for await (const batch of stream) {
     const [ranked, k] = tf.tidy(() => {
       // A short last batch comes as shorter views of the same buffers: x fits its size.
       const x = tf.tensor4d(batch.x, [batch.size, data.height, data.width, data.channels]);

@@ -3,6 +3,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { SGD_MOMENTUM } from "../backend/kernels/fused_updates.ts";
 
 /** Hyper-parameters of {@linkcode sgdMomentum}. */
 export interface SgdOptions {
@@ -46,11 +47,24 @@ export function sgdMomentum(variables: readonly tf.Variable[], options: SgdOptio
   );
   return {
     step(grads, lr) {
+      // One fused kernel per variable where the backend has it (wasm), same numbers.
+      const fused = tf.getKernel(SGD_MOMENTUM, tf.getBackend()) != null;
       tf.tidy(() => {
         for (const [name, grad] of Object.entries(grads)) {
           const w = byName.get(name);
           const v = velocity.get(name);
           if (!w || !v) throw new Error(`No trainable variable named "${name}"`);
+          if (fused && w.dtype === "float32") {
+            const decay = decays(name, options.decayed) ? options.weightDecay : 0;
+            const [nw, nv] = tf.engine().runKernel(
+              SGD_MOMENTUM,
+              { w, v, g: grad },
+              { lr, momentum: options.momentum, decay },
+            ) as tf.Tensor[];
+            v.assign(nv);
+            w.assign(nw);
+            continue;
+          }
           const g = decays(name, options.decayed) && options.weightDecay > 0
             ? tf.add(grad, tf.mul(w, options.weightDecay))
             : grad;

@@ -5,7 +5,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import * as E from "fp-ts/Either";
-import { batches, type Normalisation } from "../datasets/batches.ts";
+import type { Normalisation } from "../datasets/batches.ts";
+import { decodeWorkersFor, prefetchedBatches } from "../datasets/prefetch.ts";
 import type { ImageSet } from "../datasets/image_set.ts";
 import type { RegularizerOptions, RegularizerTerms } from "./regularizer.ts";
 import { bindRegularizer, type BoundRegularizer } from "./regularizer_grads.ts";
@@ -177,7 +178,7 @@ export async function trainModel(
   try {
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       epochLoss = 0, epochPenalty = 0;
-      const stream = batches(data, {
+      const stream = prefetchedBatches(data, {
         ...options.normalisation,
         batchSize: options.batchSize,
         seed: options.seed,
@@ -185,9 +186,9 @@ export async function trainModel(
         shuffle: true,
         augment: options.augment,
         dropLast: true,
-      });
+      }, decodeWorkersFor(tf.getBackend()));
       let inEpoch = 0;
-      for (const batch of stream) {
+      for await (const batch of stream) {
         if (inEpoch === perEpoch) break;
         const lr = learningRate(options.schedule, options.lr, step, totalSteps);
         const { loss, penalty, weightSum } = await trainStep(batch.x, batch.y, batch.size, lr);

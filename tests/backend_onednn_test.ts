@@ -197,3 +197,32 @@ Deno.test("inference batch norm (FusedBatchNorm) on wasm matches cpu, through on
     assertClose(await valuesOn("wasm", build), await valuesOn("cpu", build), `${shape}`);
   }
 });
+
+Deno.test("the fused SGD and moving-average kernels on wasm give tfjs's numbers bit for bit", async () => {
+  const { sgdMomentum } = await import("../stages/sgd.ts");
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    const w = tf.variable(rand([300], 1), true, `fused_${backend}/kernel`);
+    const b = tf.variable(rand([7], 2), true, `fused_${backend}/bias`);
+    const sgd = sgdMomentum([w, b], { momentum: 0.9, weightDecay: 5e-4 });
+    for (let step = 0; step < 3; step++) {
+      const grads = { [w.name]: rand([300], 10 + step), [b.name]: rand([7], 20 + step) };
+      sgd.step(grads, 0.05 * (step + 1));
+      tf.dispose(Object.values(grads));
+    }
+    // The moving-statistics update of batch norm, as tfjs-layers writes it.
+    const moving = rand([50], 30), value = rand([50], 31);
+    const updated = backend === "wasm"
+      ? tf.engine().runKernel("OicsrMovingAverage", { moving, value }, { momentum: 0.9 })
+      : tf.sub(moving, tf.mul(tf.sub(moving, value), 1 - 0.9));
+    const values = await Promise.all(
+      [w, b, updated as tf.Tensor].map((t) => t.data() as Promise<Float32Array>),
+    );
+    sgd.dispose();
+    tf.dispose([w, b, moving, value, updated as tf.Tensor]);
+    return values.map((v) => [...v]);
+  };
+  const wasm = await run("wasm");
+  assert.ok(tf.getKernel("OicsrSgdMomentum", "wasm") != null, "the fused kernel is registered");
+  assert.deepEqual(wasm, await run("cpu"));
+});
