@@ -24,6 +24,13 @@ export interface Sgd {
   readonly dispose: () => void;
 }
 
+/**
+ * Variables up to this size take the fused kernel (one call instead of five; its loop is
+ * JavaScript), larger ones the backend's vectorised kernels: CifarNet's 1.5 M-weight layer
+ * updated in 6.5 ms fused, 3 ms unfused. Both give the same numbers.
+ */
+const FUSED_MAX_SIZE = 1 << 16;
+
 /** Kernels get weight decay; biases and batch-normalisation parameters do not. */
 function decays(name: string, decayed: ReadonlySet<string> | undefined): boolean {
   return decayed === undefined ? /kernel$/.test(name) : decayed.has(name);
@@ -54,7 +61,7 @@ export function sgdMomentum(variables: readonly tf.Variable[], options: SgdOptio
           const w = byName.get(name);
           const v = velocity.get(name);
           if (!w || !v) throw new Error(`No trainable variable named "${name}"`);
-          if (fused && w.dtype === "float32") {
+          if (fused && w.dtype === "float32" && w.size <= FUSED_MAX_SIZE) {
             const decay = decays(name, options.decayed) ? options.weightDecay : 0;
             const [nw, nv] = tf.engine().runKernel(
               SGD_MOMENTUM,
