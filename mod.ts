@@ -108,7 +108,7 @@ export type { StageEnv } from "./stages/env.ts";
 export { init, type InitOptions } from "./stages/init.ts";
 export { train } from "./stages/train.ts";
 export { evaluate } from "./stages/evaluate.ts";
-export { type Latency, measureLatency } from "./stages/latency.ts";
+export { type Latency, measureLatencies, measureLatency } from "./stages/latency.ts";
 export { costMetrics, withCostMetrics, withMetrics } from "./stages/metrics.ts";
 export { type Accuracy, evaluateModel } from "./stages/evaluate_model.ts";
 export {

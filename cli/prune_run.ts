@@ -21,7 +21,7 @@ import {
 } from "../stages/pipeline.ts";
 import { OICSR_VERSION } from "../version.ts";
 import { runFolder } from "./baseline.ts";
-import { type Latency, measureLatency } from "../stages/latency.ts";
+import { type Latency, measureLatencies } from "../stages/latency.ts";
 import { loadData } from "./load_data.ts";
 import { PruneOptions } from "./options.ts";
 import { progressBar } from "./progress.ts";
@@ -153,10 +153,13 @@ export async function pruneRun(given: PruneOptions, log: (line: string) => void)
     );
   }
   const shape = [data.train.height, data.train.width, data.train.channels] as const;
-  const latency = o.latencyRuns === 0 ? null : {
-    dense: await measureLatency(run.start, shape, o.latencyRuns),
-    compact: await measureLatency(state.snapshot, shape, o.latencyRuns),
-  } satisfies { dense: Latency; compact: Latency };
+  // Dense and compact timed in turn, so that the machine's load falls on both alike.
+  const timed = o.latencyRuns === 0
+    ? null
+    : await measureLatencies([run.start, state.snapshot], shape, o.latencyRuns);
+  const latency = timed === null
+    ? null
+    : { dense: timed[0], compact: timed[1] } satisfies { dense: Latency; compact: Latency };
   orStop(await exportLayersModel(state.snapshot, join(run.out, "model"))());
   return await runOutputs({
     o,

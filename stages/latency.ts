@@ -12,20 +12,57 @@ export interface Latency {
   readonly batch64: number;
 }
 
-async function medianMs(model: tf.LayersModel, x: tf.Tensor, runs: number): Promise<number> {
-  const once = async () => {
-    const start = performance.now();
-    // The whole batch at once (predict would cut it into batches of 32).
-    const y = model.predict(x, { batchSize: x.shape[0] }) as tf.Tensor;
-    await y.data();
-    y.dispose();
-    return performance.now() - start;
-  };
-  for (let i = 0; i < 2; i++) await once();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) times.push(await once());
-  times.sort((a, b) => a - b);
-  return Math.round(times[Math.floor(runs / 2)] * 100) / 100;
+/** Milliseconds of one prediction of `x`, read back. */
+async function onceMs(model: tf.LayersModel, x: tf.Tensor): Promise<number> {
+  const start = performance.now();
+  // The whole batch at once (predict would cut it into batches of 32).
+  const y = model.predict(x, { batchSize: x.shape[0] }) as tf.Tensor;
+  await y.data();
+  y.dispose();
+  return performance.now() - start;
+}
+
+function median(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  return Math.round(sorted[Math.floor(sorted.length / 2)] * 100) / 100;
+}
+
+/**
+ * Median latencies of several snapshots' models, timed in turn (model 1, model 2, ..., then
+ * again), so that a change in the machine's load falls on all of them alike; two warm-up runs
+ * each, `runs` timed runs each, batch 1 and batch 64 of seeded random inputs of `shape`.
+ *
+ * @example
+ * ```ts
+ * import { measureLatencies } from "./latency.ts";
+ * import type { Snapshot } from "../snapshot/snapshot.ts";
+ * declare const dense: Snapshot, compact: Snapshot;
+ * const [before, after] = await measureLatencies([dense, compact], [32, 32, 3], 20);
+ * ```
+ */
+export async function measureLatencies(
+  snapshots: readonly Snapshot[],
+  shape: readonly [number, number, number],
+  runs: number,
+): Promise<Latency[]> {
+  const models = await Promise.all(snapshots.map(modelFromSnapshot));
+  const one = tf.randomNormal([1, ...shape], 0, 1, "float32", 1);
+  const many = tf.randomNormal([64, ...shape], 0, 1, "float32", 2);
+  try {
+    const medians = async (x: tf.Tensor) => {
+      for (let i = 0; i < 2; i++) for (const m of models) await onceMs(m, x);
+      const times = models.map(() => [] as number[]);
+      for (let i = 0; i < runs; i++) {
+        for (const [k, m] of models.entries()) times[k].push(await onceMs(m, x));
+      }
+      return times.map(median);
+    };
+    const [ones, manys] = [await medians(one), await medians(many)];
+    return models.map((_, k) => ({ batch1: ones[k], batch64: manys[k] }));
+  } finally {
+    tf.dispose([one, many]);
+    for (const m of models) m.dispose();
+  }
 }
 
 /**
@@ -45,13 +82,5 @@ export async function measureLatency(
   shape: readonly [number, number, number],
   runs: number,
 ): Promise<Latency> {
-  const model = await modelFromSnapshot(snapshot);
-  const one = tf.zeros([1, ...shape]);
-  const many = tf.zeros([64, ...shape]);
-  try {
-    return { batch1: await medianMs(model, one, runs), batch64: await medianMs(model, many, runs) };
-  } finally {
-    tf.dispose([one, many]);
-    model.dispose();
-  }
+  return (await measureLatencies([snapshot], shape, runs))[0];
 }
