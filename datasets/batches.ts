@@ -198,18 +198,10 @@ export function normaliseInto(
  * ```
  */
 export function* batches(set: ImageSet, options: BatchOptions): Generator<Batch, void, void> {
-  const { batchSize, seed = 0, epoch = 0, shuffle = true, augment = false, pad = 4 } = options;
-  if (!Number.isInteger(batchSize) || batchSize <= 0) {
-    throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
-  }
-  const ch = set.channels;
-  const lut = normalisationTable(
-    ch,
-    options.mean ?? Array(ch).fill(0),
-    options.std ?? Array(ch).fill(1),
+  const { batchSize, seed, epoch, augment, pad, ch, lut, imageSize, order, total } = batchPlan(
+    set,
+    options,
   );
-  const imageSize = set.height * set.width * ch;
-  const order = visitOrder(set.count, shuffle, seed, epoch);
   const rng: Rng = splitmix32(mixSeed(seed, epoch, 2));
   const imageRng = (index: number) => splitmix32(imageSeed(seed, epoch, index));
   const x = new Float32Array(batchSize * imageSize);
@@ -217,7 +209,6 @@ export function* batches(set: ImageSet, options: BatchOptions): Generator<Batch,
   const indices = new Int32Array(batchSize);
   const shift: CropFlip = { dy: 0, dx: 0, flip: false };
   const pixels = set.kind === "streamed" ? new Uint8Array(imageSize) : set.images;
-  const total = batchCount(set.count, batchSize, options.dropLast ?? false);
   for (let b = 0; b < total; b++) {
     const size = Math.min(batchSize, set.count - b * batchSize);
     for (let i = 0; i < size; i++) {
@@ -237,11 +228,51 @@ export function* batches(set: ImageSet, options: BatchOptions): Generator<Batch,
         normaliseInto(pixels, index * imageSize, imageSize, ch, lut, x, o);
       }
     }
-    yield size === batchSize ? { x, y, indices, size } : {
-      x: x.subarray(0, size * imageSize),
-      y: y.subarray(0, size),
-      indices: indices.subarray(0, size),
-      size,
-    };
+    yield batchView({ x, y, indices }, size, imageSize);
   }
+}
+
+/**
+ * What `batches()` and `prefetch.ts` derive from their options: the options with their
+ * defaults, the normalisation table, the visiting order and the number of batches. Throws
+ * RangeError on a batch size that is not a positive integer.
+ */
+export function batchPlan(set: ImageSet, options: BatchOptions) {
+  const { batchSize, seed = 0, epoch = 0, shuffle = true, augment = false, pad = 4 } = options;
+  if (!Number.isInteger(batchSize) || batchSize <= 0) {
+    throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  }
+  const ch = set.channels;
+  const lut = normalisationTable(
+    ch,
+    options.mean ?? Array(ch).fill(0),
+    options.std ?? Array(ch).fill(1),
+  );
+  return {
+    batchSize,
+    seed,
+    epoch,
+    augment,
+    pad,
+    ch,
+    lut,
+    imageSize: set.height * set.width * ch,
+    order: visitOrder(set.count, shuffle, seed, epoch),
+    total: batchCount(set.count, batchSize, options.dropLast ?? false),
+  };
+}
+
+/** A batch of `size` images in buffers made for full batches (shorter views when short). */
+export function batchView(
+  buffers: { readonly x: Float32Array; readonly y: Int32Array; readonly indices: Int32Array },
+  size: number,
+  imageSize: number,
+): Batch {
+  const { x, y, indices } = buffers;
+  return size === y.length ? { x, y, indices, size } : {
+    x: x.subarray(0, size * imageSize),
+    y: y.subarray(0, size),
+    indices: indices.subarray(0, size),
+    size,
+  };
 }

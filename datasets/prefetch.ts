@@ -10,13 +10,12 @@
  */
 import {
   type Batch,
-  batchCount,
   batches,
   type BatchOptions,
+  batchPlan,
+  batchView,
   imageSeed,
-  normalisationTable,
   normaliseInto,
-  visitOrder,
 } from "./batches.ts";
 import type { DecodeRequest } from "./decode_worker.ts";
 import { type DataError, DataErrorThrown } from "./errors.ts";
@@ -132,20 +131,11 @@ export async function* prefetchedBatches(
     yield* batches(set, options);
     return;
   }
-  const { batchSize, seed = 0, epoch = 0, shuffle = true, augment = false } = options;
-  if (!Number.isInteger(batchSize) || batchSize <= 0) {
-    throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
-  }
   const job = set.job;
-  const ch = set.channels;
-  const lut = normalisationTable(
-    ch,
-    options.mean ?? Array(ch).fill(0),
-    options.std ?? Array(ch).fill(1),
+  const { batchSize, seed, epoch, augment, ch, lut, imageSize, order, total } = batchPlan(
+    set,
+    options,
   );
-  const imageSize = set.height * set.width * ch;
-  const order = visitOrder(set.count, shuffle, seed, epoch);
-  const total = batchCount(set.count, batchSize, options.dropLast ?? false);
   // Two sets of buffers: the batch being trained and the batch being decoded.
   const buffers = [0, 1].map(() => ({
     x: new Float32Array(batchSize * imageSize),
@@ -168,12 +158,7 @@ export async function* prefetchedBatches(
       );
       normaliseInto(pixels, 0, imageSize, ch, lut, x, i * imageSize);
     }));
-    return size === batchSize ? { x, y, indices, size } : {
-      x: x.subarray(0, size * imageSize),
-      y: y.subarray(0, size),
-      indices: indices.subarray(0, size),
-      size,
-    };
+    return batchView({ x, y, indices }, size, imageSize);
   };
   const started = (b: number) => {
     const batch = fill(b);

@@ -54,17 +54,21 @@ export function smallNet(seed = 1, classes = 2): tf.LayersModel {
 
 /**
  * conv(a, /2) -> BN -> ReLU -> conv(b, /2) -> BN -> ReLU -> pool -> dense(2), seeded, for
- * 32x32x3 inputs (the golden record uses [4, 6]: changing this changes it).
+ * 32x32x3 inputs (the golden record uses [4, 6]: changing this changes it); `side` and
+ * `strides` give other inputs and strides.
  */
-export function twoConvNet(filters: readonly [number, number]): tf.LayersModel {
-  const input = tf.input({ shape: [32, 32, 3], name: "input" });
+export function twoConvNet(
+  filters: readonly [number, number],
+  { side = 32, strides = 2 }: { readonly side?: number; readonly strides?: number } = {},
+): tf.LayersModel {
+  const input = tf.input({ shape: [side, side, 3], name: "input" });
   let x = input;
   for (const [i, width] of [[1, filters[0]], [2, filters[1]]]) {
     x = tf.layers.conv2d({
       name: `conv${i}`,
       filters: width,
       kernelSize: 3,
-      strides: 2,
+      strides,
       padding: "same",
       kernelInitializer: tf.initializers.heNormal({ seed: i }),
     }).apply(x) as tf.SymbolicTensor;

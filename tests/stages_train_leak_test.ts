@@ -5,7 +5,7 @@ import { selectBackend } from "../backend/select_backend.ts";
 import type { MemoryImageSet } from "../datasets/image_set.ts";
 import { splitmix32 } from "../datasets/rng.ts";
 import { train } from "../stages/train.ts";
-import { quickTraining, snapshotOf, testEnv } from "./_fixtures.ts";
+import { quickTraining, snapshotOf, testEnv, twoConvNet } from "./_fixtures.ts";
 
 /** `count` random 8x8x3 images in two classes. */
 function tinyImages(count: number): MemoryImageSet {
@@ -27,27 +27,7 @@ function tinyImages(count: number): MemoryImageSet {
 
 /** conv -> BN -> ReLU -> conv -> BN -> ReLU -> pool -> dense, for 8x8x3 inputs. */
 function tinyNet(): tf.LayersModel {
-  const input = tf.input({ shape: [8, 8, 3], name: "input" });
-  let x = input;
-  for (const i of [1, 2]) {
-    x = tf.layers.conv2d({
-      name: `conv${i}`,
-      filters: 4,
-      kernelSize: 3,
-      padding: "same",
-      kernelInitializer: tf.initializers.heNormal({ seed: i }),
-    }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.batchNormalization({ name: `bn${i}` }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.activation({ name: `relu${i}`, activation: "relu" })
-      .apply(x) as tf.SymbolicTensor;
-  }
-  const pool = tf.layers.globalAveragePooling2d({ name: "pool" }).apply(x);
-  const logits = tf.layers.dense({
-    name: "logits",
-    units: 2,
-    kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
-  }).apply(pool) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: logits });
+  return twoConvNet([4, 4], { side: 8, strides: 1 });
 }
 
 // 32 images in batches of 4 for 125 epochs: 1,000 steps, with the oicsr-gl regularizer

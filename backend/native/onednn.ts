@@ -273,6 +273,16 @@ function dims(...values: number[]): BigInt64Array {
   return BigInt64Array.from(values.map(BigInt));
 }
 
+/** Strides, dilations (oneDNN counts from 0), left/top and right/bottom pads of `g`. */
+function spatial(keep: Keep, g: ConvGeometry): [Pointer, Pointer, Pointer, Pointer] {
+  return [
+    keep.ptr(dims(g.strideHeight, g.strideWidth)),
+    keep.ptr(dims(g.dilationHeight - 1, g.dilationWidth - 1)),
+    keep.ptr(dims(g.padInfo.top, g.padInfo.left)),
+    keep.ptr(dims(g.padInfo.bottom, g.padInfo.right)),
+  ];
+}
+
 /** An operand of a primitive: oneDNN's argument id, its memory, and the caller's name. */
 type Binding = readonly [arg: number, memory: Pointer, name: string];
 
@@ -373,6 +383,14 @@ class Library {
     const threads = size >= PARALLEL_ELEMENTS ? this.#maxThreads : 1;
     this.#useThreads(threads);
     return this.#cached(`relu,${size}`, () => this.#relu(size, threads));
+  }
+
+  /** The NHWC input and output of a convolution or pooling of geometry `g`. */
+  #inOut(keep: Keep, g: ConvGeometry): [Pointer, Pointer] {
+    return [
+      this.#md(keep, TAG_NHWC, g.batchSize, g.inChannels, g.inHeight, g.inWidth),
+      this.#md(keep, TAG_NHWC, g.batchSize, g.outChannels, g.outHeight, g.outWidth),
+    ];
   }
 
   #md(keep: Keep, tag: number, ...shape: number[]): Pointer {
@@ -481,18 +499,12 @@ class Library {
     threads: number,
   ): ConvPrimitive<P> | null {
     const lib = this.#lib, keep = new Keep();
-    const src = this.#md(keep, TAG_NHWC, g.batchSize, g.inChannels, g.inHeight, g.inWidth);
-    const dst = this.#md(keep, TAG_NHWC, g.batchSize, g.outChannels, g.outHeight, g.outWidth);
+    const [src, dst] = this.#inOut(keep, g);
     const filterDims = [g.outChannels, g.inChannels, g.filterHeight, g.filterWidth];
     const userFilter = this.#md(keep, TAG_HWIO, ...filterDims);
     const anyFilter = this.#md(keep, TAG_ANY, ...filterDims);
     const bias = pass === "forward" && fusion.bias ? this.#md(keep, TAG_X, g.outChannels) : null;
-    const geometry = [
-      keep.ptr(dims(g.strideHeight, g.strideWidth)),
-      keep.ptr(dims(g.dilationHeight - 1, g.dilationWidth - 1)),
-      keep.ptr(dims(g.padInfo.top, g.padInfo.left)),
-      keep.ptr(dims(g.padInfo.bottom, g.padInfo.right)),
-    ] as const;
+    const geometry = spatial(keep, g);
 
     const forwardOp = keep.ptr(new Uint8Array(OP_DESC_BYTES));
     check(
@@ -704,15 +716,10 @@ class Library {
 
   #maxPool(g: ConvGeometry): MaxPoolPrimitives | null {
     const lib = this.#lib, keep = new Keep();
-    const src = this.#md(keep, TAG_NHWC, g.batchSize, g.inChannels, g.inHeight, g.inWidth);
-    const dst = this.#md(keep, TAG_NHWC, g.batchSize, g.outChannels, g.outHeight, g.outWidth);
-    const geometry = [
-      keep.ptr(dims(g.strideHeight, g.strideWidth)),
-      keep.ptr(dims(g.filterHeight, g.filterWidth)),
-      keep.ptr(dims(g.dilationHeight - 1, g.dilationWidth - 1)),
-      keep.ptr(dims(g.padInfo.top, g.padInfo.left)),
-      keep.ptr(dims(g.padInfo.bottom, g.padInfo.right)),
-    ] as const;
+    const [src, dst] = this.#inOut(keep, g);
+    const [strides, dilates, padL, padR] = spatial(keep, g);
+    const window = keep.ptr(dims(g.filterHeight, g.filterWidth));
+    const geometry = [strides, window, dilates, padL, padR] as const;
     const forwardOp = keep.ptr(new Uint8Array(OP_DESC_BYTES));
     check(
       "dnnl_pooling_v2_forward_desc_init",
