@@ -11,6 +11,7 @@ import { type BackendName, selectBackend } from "../backend/select_backend.ts";
 import { modelFromSnapshot, runtimeVersions } from "../snapshot/from_model.ts";
 import type { Snapshot } from "../snapshot/snapshot.ts";
 import { init } from "../stages/init.ts";
+import { median, predictMs } from "../stages/latency.ts";
 import { OICSR_VERSION } from "../version.ts";
 import { pruneToFraction } from "./bench_overhead.ts";
 import { orStop } from "./stop.ts";
@@ -36,21 +37,7 @@ export interface CompactRow {
   readonly runs: number;
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
-
-async function predictMs(model: tf.LayersModel, x: tf.Tensor): Promise<number> {
-  const start = performance.now();
-  // The whole batch at once (predict would cut it into batches of 32).
-  const y = model.predict(x, { batchSize: x.shape[0] }) as tf.Tensor;
-  await y.data();
-  y.dispose();
-  return performance.now() - start;
-}
 
 /**
  * Median latencies of `a` and `b` on `x`: three warm-up runs each, then timed runs taken in

@@ -14,6 +14,7 @@ import { applyPrunePlan, type PlanError } from "../graph/prune_plan.ts";
 import { runtimeVersions } from "../snapshot/from_model.ts";
 import type { Snapshot } from "../snapshot/snapshot.ts";
 import { greedyPlan } from "../stages/greedy_plan.ts";
+import { median } from "../stages/latency.ts";
 import { init } from "../stages/init.ts";
 import { scoreGroups } from "../stages/score.ts";
 import { OICSR_VERSION } from "../version.ts";
@@ -127,11 +128,6 @@ export interface OverheadRow {
   readonly overhead_pct_of_epoch: number;
   /** The bar: under 1 % of an epoch. */
   readonly under_1_pct: boolean;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;

@@ -13,7 +13,7 @@ export interface Latency {
 }
 
 /** Milliseconds of one prediction of `x`, read back. */
-async function onceMs(model: tf.LayersModel, x: tf.Tensor): Promise<number> {
+export async function predictMs(model: tf.LayersModel, x: tf.Tensor): Promise<number> {
   const start = performance.now();
   // The whole batch at once (predict would cut it into batches of 32).
   const y = model.predict(x, { batchSize: x.shape[0] }) as tf.Tensor;
@@ -22,9 +22,10 @@ async function onceMs(model: tf.LayersModel, x: tf.Tensor): Promise<number> {
   return performance.now() - start;
 }
 
-function median(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  return Math.round(sorted[Math.floor(sorted.length / 2)] * 100) / 100;
+/** The middle value (the upper one of an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 /**
@@ -50,12 +51,12 @@ export async function measureLatencies(
   const many = tf.randomNormal([64, ...shape], 0, 1, "float32", 2);
   try {
     const medians = async (x: tf.Tensor) => {
-      for (let i = 0; i < 2; i++) for (const m of models) await onceMs(m, x);
+      for (let i = 0; i < 2; i++) for (const m of models) await predictMs(m, x);
       const times = models.map(() => [] as number[]);
       for (let i = 0; i < runs; i++) {
-        for (const [k, m] of models.entries()) times[k].push(await onceMs(m, x));
+        for (const [k, m] of models.entries()) times[k].push(await predictMs(m, x));
       }
-      return times.map(median);
+      return times.map((t) => Math.round(median(t) * 100) / 100);
     };
     const [ones, manys] = [await medians(one), await medians(many)];
     return models.map((_, k) => ({ batch1: ones[k], batch64: manys[k] }));
