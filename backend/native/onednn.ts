@@ -214,7 +214,8 @@ export interface OneDnn {
   maxPool(geometry: ConvGeometry): MaxPoolPrimitives | null;
 }
 
-const LIBRARIES = ["libdnnl.so.2", "libdnnl.so"];
+/** oneDNN 2.x only: the descriptors above are its C API (3.x changed them). */
+const LIBRARIES = ["libdnnl.so.2"];
 /**
  * Batch normalisation runs on one thread: it is bound by memory, and its kernels meet at
  * several barriers per call, so a second thread waiting for a busy core cost more than it
