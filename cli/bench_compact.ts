@@ -7,14 +7,10 @@
 import * as tf from "@tensorflow/tfjs";
 import * as E from "fp-ts/Either";
 import { countCost } from "../graph/count_cost.ts";
-import { type BackendName, selectBackend } from "../backend/select_backend.ts";
-import { modelFromSnapshot, runtimeVersions } from "../snapshot/from_model.ts";
+import { modelFromSnapshot } from "../snapshot/from_model.ts";
 import type { Snapshot } from "../snapshot/snapshot.ts";
-import { init } from "../stages/init.ts";
 import { median, predictMs } from "../stages/latency.ts";
-import { OICSR_VERSION } from "../version.ts";
-import { pruneToFraction } from "./bench_overhead.ts";
-import { orStop } from "./stop.ts";
+import { denseModels, pruneToFraction } from "./bench_overhead.ts";
 
 /** One row of `--compact`: one model, backend and batch. */
 export interface CompactRow {
@@ -180,25 +176,16 @@ export interface CompactFlags {
  */
 export async function compactMode(flags: CompactFlags): Promise<number> {
   const rows: CompactRow[] = [];
-  for (const name of flags.backends) {
-    const selected = await selectBackend(name as BackendName, { threads: flags.threads });
-    if (E.isLeft(selected)) {
-      console.error(`${name}: ${selected.left.message}`);
-      continue;
-    }
-    const env = { backend: selected.right, versions: runtimeVersions(OICSR_VERSION) };
-    for (const model of flags.models) {
-      const dense = orStop(await init({ model, classes: 10, seed: 0 }, env)());
-      const batches = [...new Set([1, flags.batch])];
-      for (const multiple of COMPACT_MULTIPLES) {
-        const found = await benchCompact(model, dense, {
-          batches,
-          seconds: flags.seconds,
-          multiple,
-        });
-        for (const row of found) if (flags.json) console.log(JSON.stringify(row));
-        rows.push(...found);
-      }
+  const batches = [...new Set([1, flags.batch])];
+  for await (const { model, dense } of denseModels(flags)) {
+    for (const multiple of COMPACT_MULTIPLES) {
+      const found = await benchCompact(model, dense, {
+        batches,
+        seconds: flags.seconds,
+        multiple,
+      });
+      for (const row of found) if (flags.json) console.log(JSON.stringify(row));
+      rows.push(...found);
     }
   }
   if (!flags.json) console.log(compactTable(rows));

@@ -211,9 +211,16 @@ export interface OverheadFlags {
   readonly trainRate: (model: string, batch: number, seconds: number) => Promise<number>;
 }
 
-/** `--overhead`: one line (or JSON line) per model and backend. */
-export async function overheadMode(flags: OverheadFlags): Promise<number> {
-  let rows = 0;
+/**
+ * Each model of `models`, freshly initialised (seed 0, 10 classes), on each backend of
+ * `backends` that starts (one that does not is reported and skipped): what `--overhead` and
+ * `--compact` go through.
+ */
+export async function* denseModels(flags: {
+  readonly backends: readonly string[];
+  readonly models: readonly string[];
+  readonly threads?: number;
+}): AsyncGenerator<{ backend: string; model: string; dense: Snapshot }> {
   for (const name of flags.backends) {
     const selected = await selectBackend(name as BackendName, { threads: flags.threads });
     if (E.isLeft(selected)) {
@@ -223,17 +230,25 @@ export async function overheadMode(flags: OverheadFlags): Promise<number> {
     const env = { backend: selected.right, versions: runtimeVersions(OICSR_VERSION) };
     for (const model of flags.models) {
       const dense = orStop(await init({ model, classes: 10, seed: 0 }, env)());
-      const row = orStop(
-        await benchOverhead(model, dense, {
-          backend: selected.right.name,
-          batch: flags.batch,
-          runs: 3,
-          trainRate: (m, b) => flags.trainRate(m, b, flags.seconds),
-        }),
-      );
-      console.log(flags.json ? JSON.stringify(row) : overheadText(row));
-      rows++;
+      yield { backend: selected.right.name, model, dense };
     }
+  }
+}
+
+/** `--overhead`: one line (or JSON line) per model and backend. */
+export async function overheadMode(flags: OverheadFlags): Promise<number> {
+  let rows = 0;
+  for await (const { backend, model, dense } of denseModels(flags)) {
+    const row = orStop(
+      await benchOverhead(model, dense, {
+        backend,
+        batch: flags.batch,
+        runs: 3,
+        trainRate: (m, b) => flags.trainRate(m, b, flags.seconds),
+      }),
+    );
+    console.log(flags.json ? JSON.stringify(row) : overheadText(row));
+    rows++;
   }
   return rows === 0 ? 1 : 0;
 }
