@@ -109,6 +109,7 @@ export { init, type InitOptions } from "./stages/init.ts";
 export { train } from "./stages/train.ts";
 export { evaluate } from "./stages/evaluate.ts";
 export { type Latency, measureLatencies, measureLatency } from "./stages/latency.ts";
+export { foldBatchNorm } from "./stages/fold_batch_norm.ts";
 export { costMetrics, withCostMetrics, withMetrics } from "./stages/metrics.ts";
 export { type Accuracy, evaluateModel } from "./stages/evaluate_model.ts";
 export {

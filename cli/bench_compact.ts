@@ -9,6 +9,7 @@ import * as E from "fp-ts/Either";
 import { countCost } from "../graph/count_cost.ts";
 import { modelFromSnapshot } from "../snapshot/from_model.ts";
 import type { Snapshot } from "../snapshot/snapshot.ts";
+import { foldBatchNorm } from "../stages/fold_batch_norm.ts";
 import { median, predictMs } from "../stages/latency.ts";
 import { denseModels, pruneToFraction } from "./bench_overhead.ts";
 
@@ -17,6 +18,8 @@ export interface CompactRow {
   readonly model: string;
   /** Every group's width a multiple of this in the compact model (1: any width). */
   readonly multiple: number;
+  /** Both models with their batch norms folded into the layers before them (as exported). */
+  readonly folded: boolean;
   readonly backend: string;
   readonly batch: number;
   /** Median milliseconds of one `predict` plus reading the result back. */
@@ -55,10 +58,13 @@ async function pairedMedians(
   return { a: median(ta), b: median(tb), runs: ta.length };
 }
 
+function orThrow<A>(r: E.Either<{ readonly message: string }, A>): A {
+  if (E.isLeft(r)) throw new Error(r.left.message);
+  return r.right;
+}
+
 function macsOf(snapshot: Snapshot): number {
-  const cost = countCost(snapshot);
-  if (E.isLeft(cost)) throw new Error(cost.left.message);
-  return cost.right.macs;
+  return orThrow(countCost(snapshot)).macs;
 }
 
 /**
@@ -81,14 +87,17 @@ export async function benchCompact(
     readonly batches: readonly number[];
     readonly seconds: number;
     readonly multiple?: number;
+    /** Fold batch norms into the layers before them, in both models (see foldBatchNorm). */
+    readonly fold?: boolean;
   },
 ): Promise<CompactRow[]> {
-  const multiple = options.multiple ?? 1;
+  const multiple = options.multiple ?? 1, folded = options.fold ?? false;
   const pruned = pruneToFraction(dense, 0.5, multiple);
   if (E.isLeft(pruned)) throw new Error(pruned.left.message);
   const macsDense = macsOf(dense), macsCompact = macsOf(pruned.right.compact);
-  const denseNet = await modelFromSnapshot(dense);
-  const compactNet = await modelFromSnapshot(pruned.right.compact);
+  const deployed = (s: Snapshot) => folded ? orThrow(foldBatchNorm(s)) : s;
+  const denseNet = await modelFromSnapshot(deployed(dense));
+  const compactNet = await modelFromSnapshot(deployed(pruned.right.compact));
   const shape = denseNet.inputs[0].shape.slice(1) as number[];
   const rows: CompactRow[] = [];
   try {
@@ -100,6 +109,7 @@ export async function benchCompact(
         rows.push({
           model,
           multiple,
+          folded,
           backend: tf.getBackend(),
           batch,
           dense_ms: round(t.a),
@@ -129,6 +139,7 @@ export function compactTable(rows: readonly CompactRow[]): string {
     "model",
     "backend",
     "multiple",
+    "BN",
     "batch",
     "dense ms",
     "compact ms",
@@ -139,6 +150,7 @@ export function compactTable(rows: readonly CompactRow[]): string {
     r.model,
     r.backend,
     String(r.multiple),
+    r.folded ? "folded" : "kept",
     String(r.batch),
     r.dense_ms.toFixed(2),
     r.compact_ms.toFixed(2),
@@ -155,9 +167,12 @@ export function compactTable(rows: readonly CompactRow[]): string {
 
 /**
  * The compact models timed: the plan as the paper's greedy makes it (any width), and with
- * every width a multiple of 8 (`--channel-multiple 8`), which the kernels' vectors suit.
+ * every width a multiple of 8 (`--channel-multiple 8`), which the kernels' vectors suit;
+ * each as trained (batch norms kept) and as exported (folded into the convolutions).
  */
-const COMPACT_MULTIPLES = [1, 8];
+const COMPACT_VARIANTS = [1, 8].flatMap((multiple) =>
+  [false, true].map((fold) => ({ multiple, fold }))
+);
 
 /** The flags `--compact` reads. */
 export interface CompactFlags {
@@ -178,11 +193,11 @@ export async function compactMode(flags: CompactFlags): Promise<number> {
   const rows: CompactRow[] = [];
   const batches = [...new Set([1, flags.batch])];
   for await (const { model, dense } of denseModels(flags)) {
-    for (const multiple of COMPACT_MULTIPLES) {
+    for (const variant of COMPACT_VARIANTS) {
       const found = await benchCompact(model, dense, {
         batches,
         seconds: flags.seconds,
-        multiple,
+        ...variant,
       });
       for (const row of found) if (flags.json) console.log(JSON.stringify(row));
       rows.push(...found);

@@ -56,6 +56,7 @@ Deno.test("compactTable() marks rows below the bar", () => {
   const row = (batch: number, speedup: number): CompactRow => ({
     model: "cifarnet",
     multiple: 1,
+    folded: false,
     backend: "wasm",
     batch,
     dense_ms: 2,
@@ -72,11 +73,11 @@ Deno.test("compactTable() marks rows below the bar", () => {
   assert.equal(lines.length, 3);
   assert.match(
     lines[0],
-    /^model +backend +multiple +batch +dense ms +compact ms .*speed-up \/ MACs ratio$/,
+    /^model +backend +multiple +BN +batch +dense ms +compact ms .*speed-up \/ MACs ratio$/,
   );
   assert.match(
     lines[1],
-    /^cifarnet +wasm +1 +1 +2\.00 +1\.67 +1\.20x +2\.00x +0\.60 \(below 0\.8\)$/,
+    /^cifarnet +wasm +1 +kept +1 +2\.00 +1\.67 +1\.20x +2\.00x +0\.60 \(below 0\.8\)$/,
   );
   assert.match(lines[2], /1\.80x +2\.00x +0\.90$/);
 });
@@ -85,13 +86,15 @@ Deno.test("bench --compact reports dense and compact latency at batch 1 and --ba
   const args = ["--compact", "--model", "cifarnet", "--backend", "wasm", "--seconds", "0.2"];
   const { code, rows, stderr } = await runBench([...args, "--batch", "4", "--json"]);
   assert.equal(code, 0, stderr);
-  // The greedy's plan (any width) and the plan with widths in multiples of 8.
-  assert.deepEqual(rows.map((r: CompactRow) => [r.model, r.backend, r.multiple, r.batch]), [
-    ["cifarnet", "wasm", 1, 1],
-    ["cifarnet", "wasm", 1, 4],
-    ["cifarnet", "wasm", 8, 1],
-    ["cifarnet", "wasm", 8, 4],
-  ]);
+  // The greedy's plan (any width) and the plan with widths in multiples of 8, each with
+  // batch norms kept and folded.
+  const variants = rows.map((r: CompactRow) => [r.model, r.backend, r.multiple, r.folded, r.batch]);
+  assert.deepEqual(
+    variants,
+    [1, 8].flatMap((m) =>
+      [false, true].flatMap((folded) => [1, 4].map((b) => ["cifarnet", "wasm", m, folded, b]))
+    ),
+  );
   for (const r of rows as CompactRow[]) {
     assert.ok(r.dense_ms > 0 && r.compact_ms > 0 && r.runs >= 5, JSON.stringify(r));
     assert.ok(near(r.speedup, r.dense_ms / r.compact_ms, 0.01), JSON.stringify(r));
