@@ -24,7 +24,12 @@ import { bindRegularizer } from "../stages/regularizer_grads.ts";
 import { train } from "../stages/train.ts";
 import { OICSR_VERSION } from "../version.ts";
 import { type Ablation, type AblationRow, ablationTable, ranked, ranking } from "./ablate_table.ts";
-import { ablateHelp, type AblateOptions, parseAblateOptions } from "./ablate_options.ts";
+import {
+  ablateHelp,
+  type AblateOptions,
+  checkAblateOptions,
+  parseAblateOptions,
+} from "./ablate_options.ts";
 import { loadData } from "./load_data.ts";
 import { checkFitsData, modelSnapshot } from "./load_model.ts";
 import { isModelFile, parseOptions, type PruneOptions } from "./options.ts";
@@ -199,12 +204,11 @@ async function run(o: AblateOptions): Promise<Ablation> {
 }
 
 async function main(args: readonly string[]): Promise<number> {
-  const options = parseAblateOptions(args);
-  if (E.isLeft(options)) {
-    console.error(`${options.left.message}\n(deno task ablate --help lists the flags)`);
-    return 2;
-  }
-  if (options.right.help) return console.log(ablateHelp()), 0;
+  const parsed = parseAblateOptions(args);
+  if (E.isRight(parsed) && parsed.right.help) return console.log(ablateHelp()), 0;
+  // Every flag is checked, the file system's included, before a backend starts or data loads.
+  const options = E.isLeft(parsed) ? parsed : await checkAblateOptions(parsed.right, args);
+  if (E.isLeft(options)) return console.error(options.left.message), 2;
   try {
     const result = await run(options.right);
     console.log(options.right.json ? JSON.stringify(result) : ablationTable(result, clock));

@@ -18,8 +18,9 @@ import {
 } from "../codecs.ts";
 import { MODEL_NAMES } from "../models/zoo.ts";
 import { RegularizerKind } from "../stages/regularizer.ts";
-import { type BadFlag, type Flag, flagName, parseFlags } from "./flags.ts";
+import { type BadFlag, type Flag, flagName, givenFlags, parseFlags } from "./flags.ts";
 import { ModelChoice } from "./options.ts";
+import { missingModelFile } from "./preflight.ts";
 
 const KINDS = RegularizerKind.keys;
 
@@ -162,4 +163,37 @@ export function ablateHelp(): string {
  */
 export function parseAblateOptions(args: readonly string[]): E.Either<BadFlag, AblateOptions> {
   return parseFlags(args, ABLATE_FLAGS, AblateOptions);
+}
+
+/**
+ * The checks of `deno task ablate` past the codec: flags that contradict each other, and a
+ * `--model` file that must exist; before any backend starts or data loads.
+ *
+ * @example
+ * ```ts
+ * import { checkAblateOptions, parseAblateOptions } from "./ablate_options.ts";
+ * const args = ["--lambda", "1e-4", "--budget", "0.5"];
+ * const o = parseAblateOptions(args);
+ * if (o._tag === "Right") await checkAblateOptions(o.right, args); // Left: "--lambda and --budget contradict ..."
+ * ```
+ */
+export async function checkAblateOptions(
+  o: AblateOptions,
+  args: readonly string[],
+): Promise<E.Either<BadFlag, AblateOptions>> {
+  const bad = (message: string) => E.left<BadFlag>({ _tag: "BadFlag", message });
+  if (o.lambda !== null && givenFlags(args, ABLATE_FLAGS).has("budget")) {
+    return bad(
+      "--lambda and --budget contradict: --lambda sets one lambda for all, " +
+        "--budget derives one per regularizer; give one of them",
+    );
+  }
+  if (o.trainLimit !== null && o.trainLimit < o.batchSize) {
+    return bad(
+      `--train-limit ${o.trainLimit} holds less than one batch of --batch-size ` +
+        `${o.batchSize}; give a --train-limit >= --batch-size`,
+    );
+  }
+  const missing = await missingModelFile(o.model);
+  return missing === null ? E.right(o) : E.left(missing);
 }

@@ -16,12 +16,17 @@ import { exportLayersModel, writeSnapshot } from "../snapshot/store.ts";
 import type { StageEnv } from "../stages/env.ts";
 import { evaluate } from "../stages/evaluate.ts";
 import { withMetrics } from "../stages/metrics.ts";
+import { stageDiverged } from "../stages/stage_diverged.ts";
 import { train } from "../stages/train.ts";
+import type { Diverged } from "../stages/train_model.ts";
+import type { AnalysisError } from "../graph/out_in_groups.ts";
 import { OICSR_VERSION } from "../version.ts";
 import { publishBaseline } from "./baselines.ts";
 import { loadData } from "./load_data.ts";
 import { checkFitsData, classesOf, modelLabel, modelSnapshot } from "./load_model.ts";
-import { helpText, isModelFile, parseOptions, type PruneOptions } from "./options.ts";
+import { givenFlags } from "./flags.ts";
+import { FLAGS, helpText, isModelFile, parseOptions, type PruneOptions } from "./options.ts";
+import { preflight } from "./preflight.ts";
 import { clock, progressBar } from "./progress.ts";
 import { orStop, reportStop } from "./stop.ts";
 import { summaryTable } from "./summary.ts";
@@ -51,7 +56,12 @@ export async function trainBaseline(
     onStep: bar.update,
   })();
   bar.done();
-  const snapshot = orStop(trained);
+  // A divergence names the stage and the last good snapshot: the initial one, stored above.
+  const snapshot = orStop(
+    E.mapLeft((e: Diverged | AnalysisError) =>
+      e._tag === "Diverged" ? stageDiverged(e, "baseline train", initial.meta.id) : e
+    )(trained),
+  );
   const { top1, top5 } = await evaluate(snapshot, data.test, normalisation);
   const final = withMetrics(snapshot, { top1, ...(top5 === undefined ? {} : { top5 }) });
   orStop(await writeSnapshot(o.store, final)());
@@ -100,12 +110,13 @@ async function run(o: PruneOptions): Promise<Record<string, unknown>> {
 }
 
 async function main(args: readonly string[]): Promise<number> {
-  const options = parseOptions(args);
-  if (E.isLeft(options)) {
-    console.error(`${options.left.message}\n(deno task baseline --help lists the flags)`);
-    return 2;
-  }
-  if (options.right.help) return console.log(helpText("baseline")), 0;
+  const parsed = parseOptions(args);
+  if (E.isRight(parsed) && parsed.right.help) return console.log(helpText("baseline")), 0;
+  // Every flag is checked, the file system's included, before a backend starts or data loads.
+  const options = E.isLeft(parsed)
+    ? parsed
+    : await preflight(parsed.right, givenFlags(args, FLAGS), "baseline");
+  if (E.isLeft(options)) return console.error(options.left.message), 2;
   try {
     const summary = await run(options.right);
     console.log(options.right.json ? JSON.stringify(summary) : summaryTable(summary, clock));

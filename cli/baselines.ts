@@ -9,6 +9,7 @@ import * as t from "io-ts";
 import { join } from "node:path";
 import { describeValidation } from "../snapshot/errors.ts";
 import type { Snapshot } from "../snapshot/snapshot.ts";
+import { isSnapshotId } from "../snapshot/id.ts";
 import { readSnapshot, writeSnapshot } from "../snapshot/store.ts";
 
 /** `baselines.json`: `<model>/<data>` -> the snapshot id and how it was made. */
@@ -47,7 +48,9 @@ async function readIndex(dir: string): Promise<E.Either<BadBaselines, BaselineIn
 }
 
 /**
- * The baseline of `model` on `data` in the store `dir`, or null when it has none.
+ * The baseline of `model` on `data` in the store `dir`, or null when it has none. An
+ * entry whose id is not a snapshot id (which could name a path out of the store) is
+ * refused, naming `baselines.json` and the field.
  *
  * @example
  * ```ts
@@ -59,8 +62,15 @@ export function findBaseline(dir: string, o: { model: string; data: string }) {
   return async (): Promise<E.Either<{ message: string }, Snapshot | null>> => {
     const index = await readIndex(dir);
     if (E.isLeft(index)) return index;
-    const entry = index.right[key(o)];
+    const entry = Object.hasOwn(index.right, key(o)) ? index.right[key(o)] : undefined;
     if (entry === undefined) return E.right(null);
+    if (!isSnapshotId(entry.id)) {
+      // The id names a folder of the store: anything but 64 hex digits could lead out of it.
+      const field = `${JSON.stringify(key(o))}.id`;
+      const message = `${indexPath(dir)}: field ${field} is ${JSON.stringify(entry.id)}, ` +
+        `not a snapshot id (64 hex digits)`;
+      return E.left({ _tag: "BadBaselines", message });
+    }
     return await readSnapshot(dir, entry.id)();
   };
 }

@@ -5,13 +5,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import * as E from "fp-ts/Either";
-import { parseArgs } from "node:util";
-import { type BackendName, backendNames, selectBackend } from "../backend/select_backend.ts";
+import { type BackendName, selectBackend } from "../backend/select_backend.ts";
 import { countCost } from "../graph/count_cost.ts";
-import { buildModel, MODEL_NAMES } from "../models/zoo.ts";
+import { buildModel } from "../models/zoo.ts";
 import { makeTrainStep } from "../stages/train_model.ts";
 import type { JsonObject } from "../snapshot/snapshot.ts";
 import { compactMode } from "./bench_compact.ts";
+import { parseBenchOptions } from "./bench_options.ts";
 import { benchGraph } from "./bench_graph.ts";
 import { profileReport } from "./bench_profile.ts";
 import { memoryMode } from "./bench_memory.ts";
@@ -133,59 +133,17 @@ const usage =
 The default --model is cifarnet,resnet20 otherwise.`;
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      model: { type: "string" },
-      backend: { type: "string", default: "auto" },
-      seconds: { type: "string", default: "10" },
-      batch: { type: "string", default: "64" },
-      "no-peer": { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
-      profile: { type: "boolean", default: false },
-      graph: { type: "boolean", default: false },
-      compact: { type: "boolean", default: false },
-      overhead: { type: "boolean", default: false },
-      memory: { type: "boolean", default: false },
-      stock: { type: "string", default: "" },
-      threads: { type: "string" },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (values.help) return console.log(usage), 0;
-  const models = (values.model ?? (
-    values.compact
-      ? "cifarnet,resnet56"
-      : values.overhead
-      ? MODEL_NAMES.join(",")
-      : values.memory
-      ? "cifarnet"
-      : "cifarnet,resnet20"
-  )).split(",");
-  const backends = values.backend === "all" ? ["wasm", "webgpu", "cpu"] : values.backend.split(",");
-  const seconds = Number(values.seconds), batch = Number(values.batch);
-  const badModel = models.find((m) => !(MODEL_NAMES as readonly string[]).includes(m));
-  const badBackend = backends.find((b) => !(backendNames as readonly string[]).includes(b));
-  if (badModel || badBackend || !(seconds > 0) || !Number.isInteger(batch) || batch < 1) {
-    console.error(
-      badModel
-        ? `--model: unknown model "${badModel}", expected ${MODEL_NAMES.join(", ")}`
-        : badBackend
-        ? `--backend: unknown backend "${badBackend}", expected ${backendNames.join(", ")} or all`
-        : "--seconds must be > 0 and --batch a positive integer",
-    );
-    return 2;
-  }
-  const threads = values.threads === undefined ? undefined : Number(values.threads);
-  const common = { models, backends, seconds, batch, json: values.json, threads };
+  const parsed = parseBenchOptions(Deno.args);
+  if (E.isLeft(parsed)) return console.error(parsed.left.message), 2;
+  const o = parsed.right;
+  if (o.help) return console.log(usage), 0;
+  const { models, backends, seconds, batch, threads } = o;
+  const values = { ...o, "no-peer": o.noPeer };
+  const common = { models, backends, seconds, batch, json: o.json, threads: threads ?? undefined };
   try {
     if (values.compact) return await compactMode(common);
     if (values.overhead) return await overheadMode({ ...common, trainRate });
     if (values.memory) {
-      if (models.length !== 1 || backends.length !== 1) {
-        console.error("--memory measures one model on one backend per process");
-        return 2;
-      }
       return await memoryMode({ ...common, model: models[0], backend: backends[0] });
     }
   } catch (e) {
@@ -212,7 +170,7 @@ async function main(): Promise<number> {
     for (const name of backends) {
       const selected = await selectBackend(name as BackendName, {
         keepStock: values.stock === "" ? [] : values.stock.split(","),
-        threads: values.threads === undefined ? undefined : Number(values.threads),
+        threads: threads ?? undefined,
       });
       if (E.isLeft(selected)) {
         console.error(`${name}: ${selected.left.message}`);

@@ -28,6 +28,19 @@ export function flagName(key: string): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
+/** `--cap -1` as `--cap=-1`: a number flag's value may be negative (and then be refused). */
+function negativeValues(args: readonly string[], flags: ReadonlyArray<Flag>): string[] {
+  const numeric = new Set(flags.filter((f) => f.kind === "number").map((f) => flagName(f.key)));
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const value = args[i + 1];
+    if (numeric.has(args[i]) && value !== undefined && /^-[\d.]/.test(value)) {
+      out.push(`${args[i]}=${value}`), i++;
+    } else out.push(args[i]);
+  }
+  return out;
+}
+
 function describe(value: unknown): string {
   return typeof value === "number" && Number.isNaN(value) ? "not a number" : JSON.stringify(value);
 }
@@ -56,9 +69,11 @@ export function parseFlags<A>(
   ]));
   let values: Record<string, string | boolean | undefined>;
   try {
-    values = parseArgs({ args: [...args], options: config, strict: true }).values;
+    values = parseArgs({ args: negativeValues(args, flags), options: config, strict: true }).values;
   } catch (e) {
-    return E.left({ _tag: "BadFlag", message: (e as Error).message });
+    // parseArgs explains over several lines; one is enough.
+    const message = (e as Error).message.replace(/\s*\n\s*/g, " ");
+    return E.left({ _tag: "BadFlag", message: `${message} (--help lists the flags)` });
   }
   const raw = Object.fromEntries(flags.map((f) => {
     const given = values[flagName(f.key).slice(2)];
@@ -75,4 +90,30 @@ export function parseFlags<A>(
       message: `${flagName(key)}: expected ${expected}, got ${describe(first.value)}`,
     };
   })(codec.decode(raw));
+}
+
+/**
+ * The keys of the flags `args` gives explicitly (defaults left out), for the checks that
+ * only apply to a flag the user wrote, such as contradictions between flags.
+ *
+ * @example
+ * ```ts
+ * import { givenFlags } from "./flags.ts";
+ * const flags = [{ key: "batchSize", kind: "number", fallback: 64, help: "images" }] as const;
+ * givenFlags(["--batch-size=32"], flags); // Set { "batchSize" }
+ * ```
+ */
+export function givenFlags<K extends string>(
+  args: readonly string[],
+  flags: ReadonlyArray<Flag<K>>,
+): ReadonlySet<K> {
+  const byName = new Map(flags.map((f) => [flagName(f.key).slice(2), f.key]));
+  const config = Object.fromEntries(flags.map((f) => [
+    flagName(f.key).slice(2),
+    { type: f.kind === "boolean" ? "boolean" as const : "string" as const },
+  ]));
+  const { tokens } = parseArgs({ args: [...args], options: config, strict: false, tokens: true });
+  return new Set(
+    tokens.flatMap((t) => t.kind === "option" && byName.has(t.name) ? [byName.get(t.name)!] : []),
+  );
 }

@@ -14,10 +14,13 @@ import { OICSR_VERSION } from "../version.ts";
 import { explainText, explanation } from "./explain.ts";
 import { logCommand } from "./lineage.ts";
 import { classesOf, modelFacts, modelSnapshot } from "./load_model.ts";
-import { helpText, isModelFile, parseOptions, type PruneOptions } from "./options.ts";
+import { givenFlags } from "./flags.ts";
+import { FLAGS, helpText, isModelFile, parseOptions, type PruneOptions } from "./options.ts";
+import { preflight } from "./preflight.ts";
 import { pruneTable } from "./prune_outputs.ts";
 import { pruneRun } from "./prune_run.ts";
 import { replayCommand } from "./replay.ts";
+import { applyResumeFixes } from "./resume_flags.ts";
 import { orStop, reportStop, Stop } from "./stop.ts";
 
 /** `--explain`: the groups of the model, as text or JSON; nothing is trained or written. */
@@ -52,17 +55,21 @@ async function subcommand(name: string, rest: readonly string[]): Promise<number
 
 async function main(args: readonly string[]): Promise<number> {
   if (args[0] === "log" || args[0] === "replay") return await subcommand(args[0], args.slice(1));
-  const options = parseOptions(args);
-  if (E.isLeft(options)) {
-    console.error(`${options.left.message}\n(deno task prune --help lists the flags)`);
-    return 2;
-  }
-  if (options.right.help) return console.log(helpText()), 0;
+  const parsed = parseOptions(args);
+  if (E.isRight(parsed) && parsed.right.help) return console.log(helpText()), 0;
+  const given = givenFlags(args, FLAGS);
+  // Every flag is checked, the file system's included, before a backend starts or data loads.
+  const options = E.isLeft(parsed) ? parsed : await preflight(parsed.right, given, "prune");
+  if (E.isLeft(options)) return console.error(options.left.message), 2;
+  const o = options.right;
   try {
-    if (options.right.explain) return console.log(await explain(options.right)), 0;
-    const log = (line: string) => options.right.quiet || console.error(line);
-    const summary = await pruneRun(options.right, log);
-    console.log(options.right.json ? JSON.stringify(summary) : pruneTable(summary));
+    if (o.explain) return console.log(await explain(o)), 0;
+    const log = (line: string) => o.quiet || console.error(line);
+    // A fixed --lr / --prune-lr / --lambda goes into run.json once the folder is locked.
+    const summary = await pruneRun(o, log, async () => {
+      for (const fix of await applyResumeFixes(o, given)) log(`resume: ${fix}`);
+    });
+    console.log(o.json ? JSON.stringify(summary) : pruneTable(summary));
     return 0;
   } catch (e) {
     return reportStop(e);

@@ -4,6 +4,7 @@
  */
 import * as E from "fp-ts/Either";
 import { join } from "node:path";
+import { writeTextAtomic } from "./atomic_file.ts";
 import type { Split } from "../datasets/image_set.ts";
 import { outInGroups } from "../graph/out_in_groups.ts";
 import { reportHtml, type RunReport } from "../report/report_html.ts";
@@ -100,8 +101,9 @@ function reportOf(f: RunFacts, s: RunSummary): RunReport {
 export async function runOutputs(f: RunFacts): Promise<RunSummary> {
   const summary = summaryOf(f);
   await Deno.mkdir(f.out, { recursive: true });
-  await Deno.writeTextFile(join(f.out, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
-  await Deno.writeTextFile(join(f.out, "report.html"), reportHtml(reportOf(f, summary)));
+  const json = JSON.stringify(summary, null, 2) + "\n";
+  await writeTextAtomic(join(f.out, "summary.json"), json, "the run's summary");
+  await writeTextAtomic(join(f.out, "report.html"), reportHtml(reportOf(f, summary)), "the report");
   return summary;
 }
 

@@ -7,18 +7,14 @@
 import * as E from "fp-ts/Either";
 import { join } from "node:path";
 import { selectBackend } from "../backend/select_backend.ts";
-import { channelStats, type Normalisation } from "../datasets/batches.ts";
+import { channelStats } from "../datasets/batches.ts";
 import { type Split, takeImages } from "../datasets/image_set.ts";
 import { runtimeVersions } from "../snapshot/from_model.ts";
 import type { Snapshot } from "../snapshot/snapshot.ts";
-import { exportLayersModel, readSnapshot, writeSnapshot } from "../snapshot/store.ts";
+import { cleanStore, exportLayersModel, readSnapshot, writeSnapshot } from "../snapshot/store.ts";
+import { canonicalJson } from "../snapshot/id.ts";
 import { evaluate } from "../stages/evaluate.ts";
-import {
-  advance,
-  type PipelineOptions,
-  type PipelineState,
-  startPipeline,
-} from "../stages/pipeline.ts";
+import { advance, type PipelineState, startPipeline } from "../stages/pipeline.ts";
 import { OICSR_VERSION } from "../version.ts";
 import { runFolder } from "./baseline.ts";
 import { type Latency, measureLatencies } from "../stages/latency.ts";
@@ -26,37 +22,20 @@ import { loadData } from "./load_data.ts";
 import { PruneOptions } from "./options.ts";
 import { progressBar } from "./progress.ts";
 import { runOutputs } from "./prune_outputs.ts";
-import { recordedNormalisation, startingSnapshot } from "./prune_start.ts";
-import { readJournal, type RunJournal, writeJournal } from "./run_journal.ts";
+import { pipelineOptions, recordedNormalisation, startingSnapshot } from "./prune_start.ts";
+import {
+  lockRunFolder,
+  readJournal,
+  removeRunLeftovers,
+  type RunJournal,
+  writeJournal,
+} from "./run_journal.ts";
 import { orStop, Stop } from "./stop.ts";
-import { baseLr, trainOptions } from "./train_options.ts";
-
-/** The pipeline's options from the flags. */
-export function pipelineOptions(o: PruneOptions, normalisation: Normalisation): PipelineOptions {
-  const lr = o.pruneLr ?? baseLr(o) / 5;
-  const { epochs: _e, stepsPerEpoch: _s, ...train } = trainOptions(o, normalisation);
-  return {
-    regularizer: { kind: o.regularizer, lambda: o.lambda },
-    prune: {
-      score: { normalise: o.normalise, costAware: o.costAware },
-      step: o.step,
-      target: o.targetFlops,
-      cap: o.cap,
-      // Recorded only where it changes the plan, so earlier lineages read as they did.
-      ...(o.channelMultiple > 1 ? { multiple: o.channelMultiple } : {}),
-    },
-    train: { ...train, lr },
-    regularizedEpochs: o.regEpochs,
-    iterationEpochs: o.iterEpochs,
-    fineTuneEpochs: o.fineTuneEpochs,
-    fineTuneLr: lr,
-    maxIterations: o.maxIterations,
-  };
-}
 
 /** Options, folder, start and state of a run, fresh or resumed from its journal. */
 async function setUp(
   o: PruneOptions,
+  out: string,
   data: Split,
   env: Parameters<typeof startingSnapshot>[2],
   log: (l: string) => void,
@@ -68,7 +47,7 @@ async function setUp(
     const options = pipelineOptions(o, normalisation);
     const state = startPipeline(start, options);
     return {
-      out: runFolder(o),
+      out,
       start,
       startScore: { top1, top5: top5 ?? null },
       normalisation,
@@ -76,15 +55,15 @@ async function setUp(
       state,
     };
   }
-  const journal = orStop(await readJournal(o.resume));
+  const journal = orStop(await readJournal(out));
   const start = orStop(await readSnapshot(journal.store, journal.start.id)());
   const current = orStop(await readSnapshot(journal.store, journal.state.snapshot)());
   const normalisation = recordedNormalisation(start) ?? channelStats(data.train);
   const state: PipelineState = { ...journal.state, snapshot: current };
-  log(`resume: ${o.resume} at ${journal.state.phase}, snapshot ${current.meta.id.slice(0, 12)}`);
+  log(`resume: ${out} at ${journal.state.phase}, snapshot ${current.meta.id.slice(0, 12)}`);
   const { top1, top5 } = journal.start;
   return {
-    out: o.resume,
+    out,
     start,
     startScore: { top1, top5 },
     normalisation,
@@ -102,8 +81,61 @@ export async function resumedOptions(o: PruneOptions): Promise<PruneOptions> {
   return { ...saved.right, quiet: o.quiet, json: o.json, resume: o.resume };
 }
 
+/** The options without the flags that only change what is shown, comparable as text. */
+function runDefining(o: unknown): string {
+  const { quiet: _q, json: _j, resume: _r, ...rest } = JSON.parse(JSON.stringify(o));
+  return canonicalJson(rest);
+}
+
 /**
- * Runs (or resumes) a pruning run and returns its summary.
+ * The options of the run in the locked folder `out`: the journal's for `--resume`; for a
+ * fresh run onto a folder that already holds a journal (a run killed or stopped there),
+ * the same command resumes it, and other options stop with a pointer to `--resume`.
+ */
+async function folderOptions(given: PruneOptions, out: string, log: (l: string) => void) {
+  if (given.resume !== null) return await resumedOptions(given);
+  const fresh = { ...given, out };
+  const there = await readJournal(out);
+  if (E.isLeft(there) && there.left.missing) return fresh;
+  const journal = orStop(there);
+  if (runDefining(journal.options) !== runDefining(fresh)) {
+    throw new Stop(
+      `${out} already holds a run with other options (run.json): continue it with ` +
+        `--resume ${out}, or choose another --out`,
+    );
+  }
+  log(`${out} holds a run of these same options: resuming it (as --resume ${out})`);
+  return await resumedOptions({ ...given, resume: out });
+}
+
+/** Locks the run folder and removes what killed runs left there and in the store. */
+async function claimFolder(given: PruneOptions, log: (l: string) => void, onLocked: OnLocked) {
+  const out = given.resume ?? runFolder(given);
+  // --resume of a folder without a run stops here, before anything is created.
+  if (given.resume !== null) orStop(await readJournal(out));
+  const lock = orStop(await lockRunFolder(out));
+  try {
+    await onLocked();
+    const o = await folderOptions(given, out, log);
+    const left = [
+      ...orStop(await removeRunLeftovers(out)),
+      ...orStop(await cleanStore(o.store)()),
+    ];
+    if (left.length > 0) log(`removed ${left.length} temporary file(s) a killed run left`);
+    return { o, out, lock };
+  } catch (e) {
+    lock[Symbol.dispose]();
+    throw e;
+  }
+}
+
+/** Work on the run folder that must wait for its lock (a change to `run.json`). */
+export type OnLocked = () => Promise<void>;
+
+/**
+ * Runs (or resumes) a pruning run and returns its summary. The run folder is locked for
+ * the whole run (a second run on it stops at once); `onLocked` runs once it is held,
+ * before the journal is read.
  *
  * @example
  * ```ts
@@ -112,15 +144,20 @@ export async function resumedOptions(o: PruneOptions): Promise<PruneOptions> {
  * const summary = await pruneRun(o, console.error);
  * ```
  */
-export async function pruneRun(given: PruneOptions, log: (line: string) => void) {
+export async function pruneRun(
+  given: PruneOptions,
+  log: (line: string) => void,
+  onLocked: OnLocked = async () => {},
+) {
   const started = performance.now();
-  const o = await resumedOptions(given);
+  const { o, out, lock } = await claimFolder(given, log, onLocked);
+  using _lock = lock;
   const backend = orStop(await selectBackend(o.backend));
   log(`backend: ${backend.name} (${backend.adapter})`);
   const env = { backend, versions: runtimeVersions(OICSR_VERSION) };
   const data = orStop(await loadData(o)());
   log(`data: ${data.train.name} ${data.train.count} images, ${data.test.name} ${data.test.count}`);
-  const run = await setUp(o, data, env, log);
+  const run = await setUp(o, out, data, env, log);
   let state = run.state;
   const journal = (s: PipelineState): RunJournal => ({
     version: 1,

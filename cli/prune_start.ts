@@ -1,10 +1,12 @@
 /**
  * Where a pruning run starts: a snapshot of the store (`--from`), a user's model file, the
- * published baseline of the model (`--baselines`), or a dense model trained first.
+ * published baseline of the model (`--baselines`), or a dense model trained first; and the
+ * pipeline's options from the flags.
  * @module
  */
 import type { Normalisation } from "../datasets/batches.ts";
 import type { Split } from "../datasets/image_set.ts";
+import type { PipelineOptions } from "../stages/pipeline.ts";
 import type { Snapshot } from "../snapshot/snapshot.ts";
 import { readSnapshot, writeSnapshot } from "../snapshot/store.ts";
 import { resolveSnapshotId } from "../snapshot/store_list.ts";
@@ -14,6 +16,7 @@ import { findBaseline } from "./baselines.ts";
 import { checkFitsData, classesOf, modelSnapshot } from "./load_model.ts";
 import { isModelFile, type PruneOptions } from "./options.ts";
 import { orStop } from "./stop.ts";
+import { baseLr, trainOptions } from "./train_options.ts";
 
 /**
  * The snapshot a run starts from, written to `--store` so that the run's lineage is
@@ -59,6 +62,39 @@ export async function startingSnapshot(
   log(`start: no baseline of ${o.model} on ${o.data} in ${o.baselines}; training one first`);
   const initial = orStop(await modelSnapshot(o.model, seeded, env)());
   return await trainBaseline(o, data, initial, env);
+}
+
+/**
+ * The pipeline's options from the flags.
+ *
+ * @example
+ * ```ts
+ * import { pipelineOptions } from "./prune_start.ts";
+ * import type { PruneOptions } from "./options.ts";
+ * declare const o: PruneOptions;
+ * pipelineOptions(o, { mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26] }).prune.target; // 0.6
+ * ```
+ */
+export function pipelineOptions(o: PruneOptions, normalisation: Normalisation): PipelineOptions {
+  const lr = o.pruneLr ?? baseLr(o) / 5;
+  const { epochs: _e, stepsPerEpoch: _s, ...train } = trainOptions(o, normalisation);
+  return {
+    regularizer: { kind: o.regularizer, lambda: o.lambda },
+    prune: {
+      score: { normalise: o.normalise, costAware: o.costAware },
+      step: o.step,
+      target: o.targetFlops,
+      cap: o.cap,
+      // Recorded only where it changes the plan, so earlier lineages read as they did.
+      ...(o.channelMultiple > 1 ? { multiple: o.channelMultiple } : {}),
+    },
+    train: { ...train, lr },
+    regularizedEpochs: o.regEpochs,
+    iterationEpochs: o.iterEpochs,
+    fineTuneEpochs: o.fineTuneEpochs,
+    fineTuneLr: lr,
+    maxIterations: o.maxIterations,
+  };
 }
 
 /**

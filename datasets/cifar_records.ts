@@ -55,7 +55,10 @@ export function decodeCifarRecords(
     const label = bytes[start + layout.labelIndex];
     if (label >= layout.classes) {
       const expected = `labels in 0..${layout.classes - 1}`;
-      return E.left(dataError("LabelOutOfRange", file, expected, `label ${label} in record ${r}`));
+      const actual = `label ${label} in record ${r}`;
+      const message = `${file}: ${actual} (expected ${expected}), at byte offset ` +
+        `${start + layout.labelIndex}`;
+      return E.left(dataError("LabelOutOfRange", file, expected, actual, message));
     }
     labels[r] = label;
     const px = start + layout.labelBytes;

@@ -93,7 +93,7 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
  */
 function decodePngRgb(bytes: Uint8Array, file: string): E.Either<DataError, RgbImage> {
   try {
-    const png = decodePng(bytes);
+    const png = decodePng(bytes, { checkCrc: true });
     const channels = png.channels;
     if (png.depth !== 8 || png.palette !== undefined) {
       const actual = `a ${png.depth}-bit${png.palette ? " palette" : ""} PNG`;

@@ -36,13 +36,25 @@ export function parseLabelsJson(
     const why = e instanceof Error ? e.message : String(e);
     return E.left(dataError("BadFormat", file, shape, `invalid JSON (${why})`));
   }
-  if (!LabelsJson.is(json)) {
+  if (!Array.isArray(json)) {
     return E.left(dataError("BadFormat", file, shape, "not an array of numbers"));
+  }
+  const odd = json.findIndex((v) => typeof v !== "number");
+  if (odd >= 0) {
+    return E.left(
+      dataError(
+        "BadFormat",
+        file,
+        shape,
+        `not an array of numbers: ${describe(json[odd])} at index ${odd}`,
+      ),
+    );
   }
   if (json.length !== count) {
     return E.left(dataError("BadFormat", file, shape, `${json.length} labels`));
   }
   const labels = new Int32Array(count);
+  if (!LabelsJson.is(json)) return E.left(dataError("BadFormat", file, shape, "not numbers"));
   for (let i = 0; i < count; i++) {
     const label = json[i];
     if (!Number.isInteger(label) || label < 0 || label >= classes) {
@@ -58,4 +70,9 @@ export function parseLabelsJson(
     labels[i] = label;
   }
   return E.right(labels);
+}
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }

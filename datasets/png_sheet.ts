@@ -14,7 +14,8 @@ export const SHEET_WIDTH = CIFAR_IMAGE_BYTES / 3;
 
 /**
  * Decodes a PNG sheet of `rows` images (1024 x rows pixels, 8-bit RGB or RGBA) into
- * rows * 3072 bytes of HWC RGB (alpha is dropped).
+ * rows * 3072 bytes of HWC RGB (alpha is dropped). Every chunk's CRC is checked, so a
+ * flipped bit anywhere is refused rather than decoded into other pixels.
  *
  * @example
  * ```ts
@@ -32,7 +33,7 @@ export function decodeSheet(
 ): E.Either<DataError, Uint8Array> {
   let png: ReturnType<typeof decode>;
   try {
-    png = decode(bytes);
+    png = decode(bytes, { checkCrc: true });
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     return E.left(dataError("BadFormat", file, "a PNG image", `not a valid PNG (${why})`));

@@ -17,7 +17,8 @@ import {
   type TopologyError,
 } from "./keras_topology.ts";
 import { type LayerGraph, layerGraph } from "./layer_graph.ts";
-import { inferShapes } from "./shapes.ts";
+import { layerField, oversizedLayer } from "./shape_bounds.ts";
+import { inferShapes, type Shape } from "./shapes.ts";
 
 /** A snapshot whose weights do not fit its topology. */
 export interface WeightMismatch {
@@ -46,7 +47,9 @@ export interface ChannelAnalysis {
 /**
  * Analyses the channels of a snapshot. Unknown layer classes never fail it: they make
  * the spaces that touch them unprunable. It fails only for a topology that does not
- * decode, or weights that do not match what the topology says.
+ * decode, a layer whose output holds more values than `graph/shape_bounds.ts` allows
+ * (refused before any array of that size is made), or weights that do not match what the
+ * topology says. `file` names the topology's file in errors.
  *
  * @example
  * ```ts
@@ -57,21 +60,31 @@ export interface ChannelAnalysis {
  * if (r._tag === "Right") r.right.spaces.roots().length;
  * ```
  */
-export function analyzeChannels(snapshot: Snapshot): E.Either<AnalysisError, ChannelAnalysis> {
+export function analyzeChannels(
+  snapshot: Pick<Snapshot, "topology" | "weights">,
+  file: string = SNAPSHOT_TOPOLOGY_FILE,
+): E.Either<AnalysisError, ChannelAnalysis> {
   return pipe(
-    decodeTopology(snapshot.topology, SNAPSHOT_TOPOLOGY_FILE),
-    E.chainW((topology) => {
+    decodeTopology(snapshot.topology, file),
+    E.chainW((topology): E.Either<AnalysisError, ChannelAnalysis> => {
       const weights = new Map(snapshot.weights.map((w) => [w.name, w]));
-      const analysis = follow(topology, weights);
+      const graph = layerGraph(topology);
+      const shapes = inferShapes(graph);
+      const huge = oversizedLayer(graph, shapes, file, (name) => layerField(topology, name));
+      if (huge !== undefined) return E.left(huge);
+      const analysis = follow(topology, graph, shapes, weights);
       const problem = checkBindings(analysis.bindings, weights);
       return problem === undefined ? E.right(analysis) : E.left(problem);
     }),
   );
 }
 
-function follow(topology: Topology, weights: ReadonlyMap<string, WeightEntry>): ChannelAnalysis {
-  const graph = layerGraph(topology);
-  const shapes = inferShapes(graph);
+function follow(
+  topology: Topology,
+  graph: LayerGraph,
+  shapes: ReadonlyMap<string, Shape | null>,
+  weights: ReadonlyMap<string, WeightEntry>,
+): ChannelAnalysis {
   const spaces = new Spaces();
   const layers = new Map<string, LayerChannels>();
   const bindings: Binding[] = [];

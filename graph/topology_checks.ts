@@ -6,6 +6,7 @@
  */
 import * as E from "fp-ts/Either";
 import type { FunctionalTopology, SequentialTopology, Topology } from "./keras_topology.ts";
+import { MAX_CHANNELS, MAX_WINDOW } from "./shape_bounds.ts";
 import { invalidTopology, type TopologyError } from "./topology_errors.ts";
 
 const LAYERS = "modelTopology.config.layers";
@@ -25,10 +26,36 @@ export function checkTopologyLinks(
   topology: Topology,
   file: string,
 ): E.Either<TopologyError, Topology> {
-  const problem = topology.class_name === "Sequential"
-    ? checkSequential(topology, file)
-    : checkFunctional(topology, file);
+  const problem = checkSizes(topology, file) ??
+    (topology.class_name === "Sequential"
+      ? checkSequential(topology, file)
+      : checkFunctional(topology, file));
   return problem === undefined ? E.right(topology) : E.left(problem);
+}
+
+/** Size fields of the typed layer classes and the most each may declare. */
+const SIZE_FIELDS: ReadonlyArray<readonly [string, number]> = [
+  ["filters", MAX_CHANNELS],
+  ["units", MAX_CHANNELS],
+  ["depth_multiplier", MAX_CHANNELS],
+  ["kernel_size", MAX_WINDOW],
+  ["strides", MAX_WINDOW],
+];
+
+/** A width or window larger than anything trainable (refused before any allocation). */
+function checkSizes(topology: Topology, file: string): TopologyError | undefined {
+  for (const [i, layer] of topology.config.layers.entries()) {
+    const config: Readonly<Record<string, unknown>> = layer.config;
+    for (const [key, max] of SIZE_FIELDS) {
+      const value = config[key];
+      const sizes = Array.isArray(value) ? value : [value];
+      if (sizes.some((n) => typeof n === "number" && n > max)) {
+        const field = `${LAYERS}.${i}.config.${key}`;
+        return invalidTopology(file, field, `at most ${max}`, JSON.stringify(value));
+      }
+    }
+  }
+  return undefined;
 }
 
 function checkSequential(topology: SequentialTopology, file: string): TopologyError | undefined {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import * as E from "fp-ts/Either";
 import * as TE from "fp-ts/TaskEither";
 import { pipe } from "fp-ts/function";
 import { join } from "node:path";
@@ -29,6 +30,14 @@ export interface StoreFs {
   readDir(path: string): Promise<ReadonlyArray<DirEntry>>;
   /** Flushes a directory's entries to disk where the platform allows (best effort). */
   syncDir(path: string): Promise<void>;
+  /**
+   * Takes an exclusive lock on a directory without waiting: a function that releases it,
+   * or null while another holder (another process, or another open in this one) has it.
+   * The kernel drops the lock when its holder dies, even by SIGKILL. Throws where the
+   * platform cannot lock a directory. Without it nothing is locked and stale temporary
+   * directories are never removed.
+   */
+  tryLockDir?(path: string): Promise<(() => void) | null>;
 }
 
 /**
@@ -75,6 +84,17 @@ export const denoFs: StoreFs = {
       // Not every platform can open or fsync a directory; the rename is still atomic.
     }
   },
+  async tryLockDir(path) {
+    const dir = await Deno.open(path, { read: true });
+    let locked = false;
+    try {
+      locked = await dir.tryLock(true);
+    } finally {
+      if (!locked) dir.close();
+    }
+    // Closing the last descriptor releases the lock.
+    return locked ? () => dir.close() : null;
+  },
 };
 
 /** Prefix of the temporary directories the store writes into. */
@@ -107,8 +127,10 @@ export interface WriteDirOptions {
 /**
  * Writes `files` (name → bytes) into a fresh temporary directory, fsyncs them, and renames
  * it to `dir` in one step, so `dir` appears complete or not at all. `dir` must be absent
- * or empty. On failure the temporary directory is removed. Resolves to `"written"`, or to
- * `"existed"` when another writer created `dir` first (the temporary copy is dropped).
+ * or empty. On failure the temporary directory is removed. The temporary directory is
+ * locked while it is written, so that {@linkcode removeStaleTempDirs} (in any process)
+ * removes only those that killed writers left. Resolves to `"written"`, or to `"existed"`
+ * when another writer created `dir` first (the temporary copy is dropped).
  *
  * @example
  * ```ts
@@ -124,14 +146,8 @@ export function writeDirAtomic(
 ): TE.TaskEither<StoreError, "written" | "existed"> {
   return pipe(
     attempt(tempParent, "create directory", () => fs.mkdir(tempParent)),
-    TE.chain(() =>
-      attempt(
-        tempParent,
-        "create a temporary directory",
-        () => fs.makeTempDir(tempParent, TEMP_PREFIX),
-      )
-    ),
-    TE.chain((temp) =>
+    TE.chain(() => lockedTempDir(tempParent, fs)),
+    TE.chain(({ temp, release }) =>
       pipe(
         writeAll(temp, files, fs),
         TE.chain(() => attempt(temp, "flush directory", () => fs.syncDir(temp))),
@@ -139,9 +155,87 @@ export function writeDirAtomic(
         TE.orElse((error) => TE.leftTask(() => removeQuietly(temp, fs).then(() => error))),
         // The directory is in place: flushing its parent is best effort, never a failure.
         TE.chainFirstTaskK(() => () => fs.syncDir(tempParent).catch(() => undefined)),
+        (written) => async () => {
+          try {
+            return await written();
+          } finally {
+            release();
+          }
+        },
       )
     ),
   );
+}
+
+/**
+ * A fresh temporary directory in `parent`, locked so that {@linkcode removeStaleTempDirs}
+ * in another process leaves it alone. Should a clean-up remove it between its creation
+ * and the lock, another one is made.
+ */
+function lockedTempDir(
+  parent: string,
+  fs: StoreFs,
+): TE.TaskEither<StoreError, { temp: string; release: () => void }> {
+  return async () => {
+    for (let tries = 0; tries < 8; tries++) {
+      const made = await attempt(
+        parent,
+        "create a temporary directory",
+        () => fs.makeTempDir(parent, TEMP_PREFIX),
+      )();
+      if (made._tag === "Left" || fs.tryLockDir === undefined) {
+        return pipe(made, E.map((temp) => ({ temp, release: () => {} })));
+      }
+      const temp = made.right;
+      const release = await fs.tryLockDir(temp).catch((e) =>
+        // Gone: a clean-up took it. Any other failure: this platform cannot lock it.
+        e instanceof Deno.errors.NotFound ? null : () => {}
+      );
+      if (release !== null && (await fs.stat(temp).catch(() => undefined)) !== undefined) {
+        return E.right({ temp, release });
+      }
+      release?.();
+    }
+    const why = new Error("a concurrent clean-up removed every temporary directory made");
+    return E.left(ioError(parent, "create a temporary directory", why));
+  };
+}
+
+/**
+ * Removes the temporary directories (`.tmp-*`) in `parent` that no writer holds: those a
+ * killed or crashed writer left. A live {@linkcode writeDirAtomic} holds the lock of its
+ * temporary directory, in whichever process it runs, so its directory is kept. Does
+ * nothing where the file system cannot lock directories. Resolves to the paths removed.
+ *
+ * @example
+ * ```ts
+ * import { denoFs, removeStaleTempDirs } from "./fs.ts";
+ * const removed = await removeStaleTempDirs(".oicsr/store", denoFs)(); // Either<StoreError, string[]>
+ * ```
+ */
+export function removeStaleTempDirs(
+  parent: string,
+  fs: StoreFs,
+): TE.TaskEither<StoreError, string[]> {
+  return attempt(parent, "remove stale temporary directories from", async () => {
+    const removed: string[] = [];
+    if (fs.tryLockDir === undefined || (await fs.stat(parent)) === undefined) return removed;
+    for (const entry of await fs.readDir(parent)) {
+      if (!entry.isDirectory || !entry.name.startsWith(TEMP_PREFIX)) continue;
+      const path = join(parent, entry.name);
+      const release = await fs.tryLockDir(path).catch(() => null);
+      if (release === null) continue; // in use, gone, or not lockable here
+      try {
+        // Gone already: another clean-up removed it before this one took the lock.
+        if ((await fs.stat(path)) === undefined) continue;
+        await fs.remove(path);
+        removed.push(path);
+      } finally {
+        release();
+      }
+    }
+    return removed;
+  });
 }
 
 function writeAll(

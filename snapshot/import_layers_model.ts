@@ -14,6 +14,7 @@ import { dirname, join } from "node:path";
 import { countCost } from "../graph/count_cost.ts";
 import { decodeTopology } from "../graph/keras_topology.ts";
 import { invalidTopology } from "../graph/topology_errors.ts";
+import { weightsMisfit } from "../graph/weight_fit.ts";
 import { OICSR_VERSION } from "../version.ts";
 import { describeValidation, type StoreError } from "./errors.ts";
 import { attempt, denoFs, type StoreFs } from "./fs.ts";
@@ -21,7 +22,8 @@ import { runtimeVersions } from "./from_model.ts";
 import { snapshotId } from "./id.ts";
 import { copySnapshot, Dim, JsonObject, type Snapshot, SnapshotMeta } from "./snapshot.ts";
 import { WeightDtype, type WeightEntry, type WeightSpec } from "./snapshot.ts";
-import { decodeWeights, validateWeights } from "./weights.ts";
+import { checkShardPath, shardPathProblem } from "./manifest_paths.ts";
+import { decodeWeights, firstNonFinite, validateWeights } from "./weights.ts";
 
 /** One weight of a manifest as a user's file may have it: any dtype, maybe quantised. */
 export const ManifestWeight = t.intersection([
@@ -82,7 +84,7 @@ export function importLayersModel(
     TE.chainEitherK((bytes) => parseLayersModelJson(bytes, modelJsonPath)),
     TE.chain((model) =>
       pipe(
-        readWeights(model.manifest, dirname(modelJsonPath), fs),
+        readWeights(model.manifest, modelJsonPath, fs),
         TE.chainEitherK((weights) => importedSnapshot(model.topology, weights, modelJsonPath)),
       )
     ),
@@ -125,12 +127,29 @@ export function parseLayersModelJson(
         `written by tf.LayersModel.save or converted from Keras) can be imported`,
     );
   }
+  const names = new Set<string>();
   for (const [g, group] of weightsManifest.entries()) {
     if (group.paths.length === 0 && group.weights.length > 0) {
       return fail(`weightsManifest.${g}.paths`, `weights manifest group ${g} names no shard file`);
     }
+    for (const [k, name] of group.paths.entries()) {
+      const why = shardPathProblem(name);
+      const field = `weightsManifest[${g}].paths[${k}]`;
+      if (why !== undefined) {
+        return fail(
+          field,
+          `field "${field}" is ${JSON.stringify(name)}: ${why}; weight files must be ` +
+            `named relative to the model's folder and lie inside it`,
+        );
+      }
+    }
     for (const [i, w] of group.weights.entries()) {
       const field = `weightsManifest.${g}.weights.${i}`;
+      if (names.has(w.name)) {
+        const message = `${path}: field "${field}.name": weight "${w.name}" appears twice`;
+        return E.left({ _tag: "InvalidSnapshot", path, message });
+      }
+      names.add(w.name);
       if (w.quantization !== undefined) {
         return fail(
           `${field}.quantization`,
@@ -167,17 +186,23 @@ function kerasTopology(json: JsonObject, path: string): E.Either<StoreError, Jso
   );
 }
 
-/** Every group's shards read and concatenated, cut into weights in manifest order. */
+/**
+ * Every group's shards read (each path checked to lie inside the model's folder first) and
+ * concatenated, cut into weights in manifest order; a NaN or infinite value is refused.
+ */
 function readWeights(
   manifest: LayersModelJson["weightsManifest"],
-  dir: string,
+  modelPath: string,
   fs: StoreFs,
 ): TE.TaskEither<StoreError, ReadonlyArray<WeightEntry>> {
+  const dir = dirname(modelPath);
   return async () => {
     const weights: WeightEntry[] = [];
-    for (const group of manifest) {
+    for (const [g, group] of manifest.entries()) {
       const shards: Uint8Array[] = [];
-      for (const name of group.paths) {
+      for (const [k, name] of group.paths.entries()) {
+        const outside = await checkShardPath(modelPath, dir, name, [g, k]);
+        if (outside !== undefined) return E.left(outside);
         const path = join(dir, name);
         const bytes = await attempt(path, "read", () => fs.readFile(path))();
         if (E.isLeft(bytes)) return bytes;
@@ -188,10 +213,32 @@ function readWeights(
       const where = group.paths.map((name) => join(dir, name)).join(" + ");
       const decoded = decodeWeights(group.weights as ReadonlyArray<WeightSpec>, data, where);
       if (E.isLeft(decoded)) return decoded;
+      const bad = nonFinite(
+        decoded.right,
+        group.paths.map((name, k) => ({
+          path: join(dir, name),
+          bytes: shards[k].byteLength,
+        })),
+      );
+      if (bad !== undefined) return E.left(bad);
       weights.push(...decoded.right);
     }
     return E.right(weights);
   };
+}
+
+/** The first NaN or infinite weight of a group, named by shard file and byte offset. */
+function nonFinite(
+  weights: ReadonlyArray<WeightEntry>,
+  shards: ReadonlyArray<{ readonly path: string; readonly bytes: number }>,
+): StoreError | undefined {
+  const found = firstNonFinite(weights);
+  if (found === undefined) return undefined;
+  let offset = found.byteOffset;
+  const shard = shards.find((s) => offset < s.bytes || ((offset -= s.bytes), false)) ?? shards[0];
+  const message = `${shard.path}: byte offset ${offset}: value ${found.index} of weight ` +
+    `"${found.weight}" is ${found.value}; weights must be finite numbers`;
+  return { _tag: "InvalidSnapshot", path: shard.path, message };
 }
 
 function importedSnapshot(
@@ -201,6 +248,10 @@ function importedSnapshot(
 ): E.Either<StoreError, Snapshot> {
   const bad = validateWeights(weights, path);
   if (bad !== undefined) return E.left(bad);
+  const misfit = weightsMisfit(topology, weights, path);
+  if (misfit !== undefined) {
+    return E.left({ _tag: "InvalidModelJson", path, field: misfit.field, message: misfit.message });
+  }
   const id = snapshotId(topology, weights);
   const cost = countCost({ topology, weights });
   const metrics = E.isRight(cost) ? { macs: cost.right.macs, params: cost.right.params } : {};

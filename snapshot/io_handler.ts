@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { denoFs } from "./fs.ts";
+import { checkShardPath } from "./manifest_paths.ts";
 
 const MODEL_FILE = "model.json";
 const WEIGHTS_FILE = "weights.bin";
@@ -17,7 +18,9 @@ const BYTES_PER_ELEMENT: Readonly<Record<string, number>> = { float32: 4, int32:
  * An IOHandler that saves to and loads from `dir`. Saving writes one shard,
  * `weights.bin`, then `model.json`, each through a temporary file renamed into place
  * (each file is replaced atomically; the pair is not). Loading reads every shard the
- * manifest names and reports a missing or short file by path.
+ * manifest names and reports a missing or short file by path; a shard path that leads out
+ * of `dir` (`..`, absolute, a URL, a symbolic link) is refused naming model.json and the
+ * field, before anything is read.
  *
  * @example
  * ```ts
@@ -65,8 +68,12 @@ async function loadArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
   const modelJson = parseModelJson(await readNamed(modelPath), modelPath);
   return await tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
     const shards: Uint8Array[] = [];
-    for (const group of manifest) {
-      for (const path of group.paths) shards.push(await readNamed(join(dir, path)));
+    for (const [g, group] of manifest.entries()) {
+      for (const [k, path] of group.paths.entries()) {
+        const outside = await checkShardPath(modelPath, dir, path, [g, k]);
+        if (outside !== undefined) throw new Error(outside.message);
+        shards.push(await readNamed(join(dir, path)));
+      }
     }
     const specs = tf.io.getWeightSpecs(manifest);
     checkShardSize(specs, shards, join(dir, manifest[0]?.paths[0] ?? WEIGHTS_FILE));

@@ -11,7 +11,15 @@ import { pipe } from "fp-ts/function";
 import { dirname, join, resolve } from "node:path";
 import type { StoreError } from "./errors.ts";
 import { decodeSnapshotFiles, encodeSnapshotFiles, FILES, type SnapshotFiles } from "./files.ts";
-import { attempt, denoFs, removeQuietly, type StoreFs, TEMP_PREFIX, writeDirAtomic } from "./fs.ts";
+import {
+  attempt,
+  denoFs,
+  removeQuietly,
+  removeStaleTempDirs,
+  type StoreFs,
+  TEMP_PREFIX,
+  writeDirAtomic,
+} from "./fs.ts";
 import { isSnapshotId } from "./id.ts";
 import type { Snapshot } from "./snapshot.ts";
 
@@ -69,6 +77,25 @@ export function writeSnapshot(
     ),
     TE.map(() => snapshot.meta.id),
   );
+}
+
+/**
+ * Removes what killed writers left in the store: the temporary directories (`.tmp-*`)
+ * that no live writer holds. Snapshots are never touched, and a concurrent
+ * {@linkcode writeSnapshot}, in this process or another, keeps its temporary directory.
+ * Resolves to the paths removed.
+ *
+ * @example
+ * ```ts
+ * import { cleanStore } from "./store.ts";
+ * const removed = await cleanStore(".oicsr/store")(); // Either<StoreError, string[]>
+ * ```
+ */
+export function cleanStore(
+  storeRoot: string,
+  options: StoreOptions = {},
+): TE.TaskEither<StoreError, string[]> {
+  return removeStaleTempDirs(storeRoot, options.fs ?? denoFs);
 }
 
 /**

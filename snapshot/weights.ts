@@ -123,3 +123,33 @@ export function validateWeights(
   }
   return undefined;
 }
+
+/**
+ * The first NaN or ±Infinity among float32 weights, with its byte offset in the
+ * `weights.bin` layout of `weights` (see {@linkcode concatWeights}); undefined when all
+ * values are finite.
+ *
+ * @example
+ * ```ts
+ * import { firstNonFinite } from "./weights.ts";
+ * const data = new Float32Array([1, NaN]);
+ * firstNonFinite([{ name: "b", shape: [2], dtype: "float32", data }]);
+ * // { weight: "b", index: 1, value: NaN, byteOffset: 4 }
+ * ```
+ */
+export function firstNonFinite(
+  weights: ReadonlyArray<WeightEntry>,
+): { weight: string; index: number; value: number; byteOffset: number } | undefined {
+  let offset = 0;
+  for (const { name, data } of weights) {
+    if (data instanceof Float32Array) {
+      for (let i = 0; i < data.length; i++) {
+        if (!Number.isFinite(data[i])) {
+          return { weight: name, index: i, value: data[i], byteOffset: offset + 4 * i };
+        }
+      }
+    }
+    offset += data.byteLength;
+  }
+  return undefined;
+}

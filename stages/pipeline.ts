@@ -25,7 +25,8 @@ import {
 } from "./prune_step.ts";
 import { NO_REGULARIZER, type RegularizerOptions } from "./regularizer.ts";
 import { train } from "./train.ts";
-import type { Diverged, StepReport, TrainOptions } from "./train_model.ts";
+import { type StageDiverged, stageDiverged } from "./stage_diverged.ts";
+import type { StepReport, TrainOptions } from "./train_model.ts";
 
 /** Options of a pruning run (METHOD.md sections 2 to 4). */
 export interface PipelineOptions {
@@ -71,7 +72,7 @@ export interface PipelineEnv extends StageEnv {
 }
 
 /** Why a run stopped. */
-export type PipelineError = Diverged | AnalysisError | PlanError;
+export type PipelineError = StageDiverged | AnalysisError | PlanError;
 
 /** The state a run starts in from a (trained) snapshot. */
 export function startPipeline(snapshot: Snapshot, options: PipelineOptions): PipelineState {
@@ -114,24 +115,31 @@ export function advance(
   env: PipelineEnv,
 ): TE.TaskEither<PipelineError, PipelineState> {
   const seed = options.train.seed + state.records.length;
-  const trained = (epochs: number, extra: Partial<TrainOptions>, stage: string) =>
+  const lastGood = state.snapshot.meta.id;
+  const trained = (epochs: number, extra: Partial<TrainOptions>, stage: string, label: string) =>
     pipe(
       train(state.snapshot, data, trainFor(options.train, epochs, data.count, { seed, ...extra }), {
         ...env,
         stage,
       }),
+      TE.mapLeft((e) => e._tag === "Diverged" ? stageDiverged(e, label, lastGood) : e),
       TE.chainW((s) => TE.fromTask(() => scored(s, env))),
     );
   const { regularizer } = options;
   switch (state.phase) {
     case "regularize":
       return pipe(
-        trained(options.regularizedEpochs, { regularizer }, "train"),
+        trained(options.regularizedEpochs, { regularizer }, "train", "regularize"),
         TE.map((s) => ({ ...state, phase: "prune" as const, snapshot: s })),
       );
     case "train":
       return pipe(
-        trained(options.iterationEpochs, { regularizer }, "train"),
+        trained(
+          options.iterationEpochs,
+          { regularizer },
+          "train",
+          `prune-iteration ${state.records.length} train`,
+        ),
         TE.map((s) => ({
           ...state,
           phase: "prune" as const,
@@ -149,6 +157,7 @@ export function advance(
         trained(
           options.fineTuneEpochs,
           { regularizer: NO_REGULARIZER, lr: options.fineTuneLr },
+          "fine-tune",
           "fine-tune",
         ),
         TE.map((s) => ({ ...state, phase: "done" as const, snapshot: s })),

@@ -192,17 +192,8 @@ export async function trainModel(
         if (inEpoch === perEpoch) break;
         const lr = learningRate(options.schedule, options.lr, step, totalSteps);
         const { loss, penalty, weightSum } = await trainStep(batch.x, batch.y, batch.size, lr);
-        if (!Number.isFinite(loss) || !Number.isFinite(weightSum)) {
-          const what = Number.isFinite(loss)
-            ? "the weights are no longer finite"
-            : `loss is ${loss}`;
-          return E.left({
-            _tag: "Diverged",
-            step,
-            loss,
-            message: `Training diverged at step ${step} (epoch ${epoch + 1}): ${what}; ` +
-              `lower the learning rate (${options.lr})`,
-          });
+        if (![loss, penalty, weightSum].every(Number.isFinite)) {
+          return E.left(diverged(step, epoch, { loss, penalty }, options));
         }
         step++, inEpoch++, images += batch.size, epochLoss += loss, epochPenalty += penalty;
         const seconds = (performance.now() - start) / 1000;
@@ -231,4 +222,28 @@ export async function trainModel(
     seconds,
     imagesPerSecond: images / seconds,
   });
+}
+
+/** What went wrong at `step`, and which knob to turn down. */
+function diverged(
+  step: number,
+  epoch: number,
+  { loss, penalty }: { readonly loss: number; readonly penalty: number },
+  options: TrainOptions,
+): Diverged {
+  const what = !Number.isFinite(loss)
+    ? `loss is ${loss}`
+    : !Number.isFinite(penalty)
+    ? `the regularizer's penalty is ${penalty}`
+    : "the weights are no longer finite";
+  const lambda = options.regularizer?.kind === "none" ? 0 : options.regularizer?.lambda ?? 0;
+  const knobs = lambda > 0
+    ? `the learning rate (${options.lr}) or lambda (${lambda})`
+    : `the learning rate (${options.lr})`;
+  return {
+    _tag: "Diverged",
+    step,
+    loss,
+    message: `Training diverged at step ${step} (epoch ${epoch + 1}): ${what}; lower ${knobs}`,
+  };
 }

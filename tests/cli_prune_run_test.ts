@@ -120,7 +120,7 @@ Deno.test("deno task prune --channel-multiple 8 leaves every pruned width a mult
 Deno.test("deno task prune --resume names a folder that holds no run", async () => {
   await withTempDir("prune-run-", async (dir) => {
     const run = await runPrune(["--resume", dir]);
-    assert.equal(run.code, 1);
-    assert.match(run.stderr, new RegExp(`error: ${dir}/run.json: no such file`));
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, new RegExp(`^--resume: ${dir}/run.json: no such file`));
   });
 });
