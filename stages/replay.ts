@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { foldBatchNorm } from "./fold_batch_norm.ts";
 import * as E from "fp-ts/Either";
 import type * as TE from "fp-ts/TaskEither";
 import * as t from "io-ts";
@@ -25,7 +26,14 @@ import { train } from "./train.ts";
 import type { Diverged } from "./train_model.ts";
 
 /** The stages {@linkcode replayStage} can re-run. */
-export const REPLAYABLE_STAGES = ["init", "train", "fine-tune", "prune", "mask"] as const;
+export const REPLAYABLE_STAGES = [
+  "init",
+  "train",
+  "fine-tune",
+  "prune",
+  "mask",
+  "fold-bn",
+] as const;
 
 /** The data set a training stage recorded (`data`, `count`) is not available. */
 export interface DataUnavailable {
@@ -131,7 +139,7 @@ const RecordedInit = t.type({ model: t.string, classes: t.number, seed: t.number
  * options and compares the new id with the snapshot's. Stages: "init", "train",
  * "fine-tune" (data from `env.data`), "prune" (with a recorded selection the plan is
  * recomputed by `pruneStep` and must equal the recorded one; else the plan is applied),
- * "mask". Neither input is modified.
+ * "mask", "fold-bn" (the batch norms folded again). Neither input is modified.
  *
  * @example
  * ```ts
@@ -160,6 +168,8 @@ export function replayStage(
       ? await replayInit(options, env)
       : stage === "train" || stage === "fine-tune"
       ? await replayTraining(parent as Snapshot, stage, options, env)
+      : stage === "fold-bn"
+      ? E.map(idOnly)(foldBatchNorm(parent as Snapshot))
       : replayPlan(parent as Snapshot, stage, options);
     return E.map(({ actual, detail }: Rerun) => ({
       stage,

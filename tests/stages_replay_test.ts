@@ -8,6 +8,7 @@ import { applyPrunePlan, maskPlan } from "../graph/prune_plan.ts";
 import { snapshotId } from "../snapshot/id.ts";
 import { copySnapshot, type Snapshot } from "../snapshot/snapshot.ts";
 import { writeSnapshot } from "../snapshot/store.ts";
+import { foldBatchNorm } from "../stages/fold_batch_norm.ts";
 import { init } from "../stages/init.ts";
 import { pruneReference, pruneStep } from "../stages/prune_step.ts";
 import { type ReplayEnv, replayStage } from "../stages/replay.ts";
@@ -94,6 +95,22 @@ Deno.test("replayStage() applies a recorded plan without a selection, and a mask
     assert.equal(r.stage, s.meta.stage);
     assert.ok(r.identical, `${s.meta.stage} replays`);
   }
+});
+
+Deno.test("replayStage() folds the batch norms again for a fold-bn snapshot", async () => {
+  const folded = expectRight(foldBatchNorm(trained));
+  assert.equal(folded.meta.stage, "fold-bn");
+  const r = expectRight(await replayStage(folded, trained, env)());
+  assert.ok(r.identical);
+  // From another parent the fold gives another model: the replay says so.
+  const other = expectRight(
+    await replayStage(
+      { ...folded, meta: { ...folded.meta, parent: initial.meta.id } },
+      initial,
+      env,
+    )(),
+  );
+  assert.equal(other.identical, false);
 });
 
 Deno.test("replayStage() re-runs init from its recorded options", async () => {
