@@ -22,6 +22,8 @@ export interface RunFacts {
   readonly start: Snapshot;
   readonly startScore: { readonly top1: number; readonly top5: number | null };
   readonly state: PipelineState;
+  /** The model written to `model/`: the final one, its batch norms folded unless --keep-bn. */
+  readonly exported: Snapshot;
   readonly latency: { readonly dense: Latency; readonly compact: Latency } | null;
   readonly seconds: number;
 }
@@ -45,6 +47,12 @@ function summaryOf(f: RunFacts) {
       params: end.params,
       top1: end.top1,
       top5: end.top5 ?? null,
+    },
+    exported: {
+      snapshot: f.exported.meta.id,
+      folded_batch_norms: f.exported === f.state.snapshot
+        ? 0
+        : (f.exported.meta.options as { folded: readonly string[] }).folded.length,
     },
     macs_kept: end.macs / begin.macs,
     params_kept: end.params / begin.params,

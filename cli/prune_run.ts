@@ -14,6 +14,7 @@ import type { Snapshot } from "../snapshot/snapshot.ts";
 import { cleanStore, exportLayersModel, readSnapshot, writeSnapshot } from "../snapshot/store.ts";
 import { canonicalJson } from "../snapshot/id.ts";
 import { evaluate } from "../stages/evaluate.ts";
+import { foldBatchNorm } from "../stages/fold_batch_norm.ts";
 import { advance, type PipelineState, startPipeline } from "../stages/pipeline.ts";
 import { OICSR_VERSION } from "../version.ts";
 import { runFolder } from "./baseline.ts";
@@ -189,15 +190,20 @@ export async function pruneRun(
       } M  top-1 ${(100 * m.top1).toFixed(2)} %`,
     );
   }
+  // The model as deployed: batch norms folded into the layers before them (unless --keep-bn),
+  // a snapshot of its own (stage fold-bn) whose parent is the fine-tuned one.
+  const deployed = (s: Snapshot) => o.keepBn ? s : orStop(foldBatchNorm(s));
+  const exported = deployed(state.snapshot);
+  orStop(await writeSnapshot(o.store, exported)());
   const shape = [data.train.height, data.train.width, data.train.channels] as const;
   // Dense and compact timed in turn, so that the machine's load falls on both alike.
   const timed = o.latencyRuns === 0
     ? null
-    : await measureLatencies([run.start, state.snapshot], shape, o.latencyRuns);
+    : await measureLatencies([deployed(run.start), exported], shape, o.latencyRuns);
   const latency = timed === null
     ? null
     : { dense: timed[0], compact: timed[1] } satisfies { dense: Latency; compact: Latency };
-  orStop(await exportLayersModel(state.snapshot, join(run.out, "model"))());
+  orStop(await exportLayersModel(exported, join(run.out, "model"))());
   return await runOutputs({
     o,
     out: run.out,
@@ -206,6 +212,7 @@ export async function pruneRun(
     start: run.start,
     startScore: run.startScore,
     state,
+    exported,
     latency,
     seconds: (performance.now() - started) / 1000,
   });

@@ -36,6 +36,7 @@ export const PruningOptions = t.type({
   from: orNull(t.string),
   resume: orNull(t.string),
   latencyRuns: NonNegativeInt,
+  keepBn: t.boolean,
 });
 /** The validated pruning flags. */
 export type PruningOptions = t.TypeOf<typeof PruningOptions>;
@@ -110,5 +111,12 @@ export const PRUNING_FLAGS: ReadonlyArray<Flag<keyof PruningOptions>> = [
     kind: "number",
     fallback: 20,
     help: "timed runs per latency figure (0 skips latency)",
+  },
+  {
+    key: "keepBn",
+    kind: "boolean",
+    fallback: false,
+    help: "export the compact model with its batch norms (to train it further); by default " +
+      "they are folded into the layers before them, as is the latency's dense model",
   },
 ];

@@ -53,7 +53,8 @@ export async function verifyStore(store: string): Promise<StoreCheck> {
 /**
  * Checks a finished run folder against the final snapshot id it must end at: `run.json`
  * done at that id, `summary.json` naming it, `model/model.json` parsing and
- * `model/weights.bin` byte-equal to the stored snapshot's, `report.html` present, and no
+ * `model/weights.bin` byte-equal to the stored exported snapshot's (the final one or its
+ * batch norms folded), `report.html` present, and no
  * temporary file left. Resolves to one line per problem (none for a sound folder).
  *
  * @example
@@ -93,10 +94,17 @@ export async function checkRunFolder(
     return Array.isArray(model.weightsManifest) ? null : "no weightsManifest";
   });
   await check(join(out, "model", "weights.bin"), async () => {
+    // The exported model is the final snapshot, or its batch norms folded (a child of it).
+    const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
+    const exported = String(summary?.exported?.snapshot ?? finalId);
+    const meta = JSON.parse(await Deno.readTextFile(join(store, exported, "snapshot.json")));
+    if (exported !== finalId && meta.parent !== finalId) {
+      return `exports ${id(exported)}, which is not made from ${id(finalId)}`;
+    }
     const got = await Deno.readFile(join(out, "model", "weights.bin"));
-    const want = await Deno.readFile(join(store, finalId, "weights.bin"));
+    const want = await Deno.readFile(join(store, exported, "weights.bin"));
     const same = got.length === want.length && got.every((b, i) => b === want[i]);
-    return same ? null : `differs from the stored snapshot ${id(finalId)}`;
+    return same ? null : `differs from the stored snapshot ${id(exported)}`;
   });
   await check(join(out, "report.html"), async () => {
     const html = await Deno.readTextFile(join(out, "report.html"));
