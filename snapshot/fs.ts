@@ -152,7 +152,16 @@ export function writeDirAtomic(
         writeAll(temp, files, fs),
         TE.chain(() => attempt(temp, "flush directory", () => fs.syncDir(temp))),
         TE.chain(() => renameOrExisting(temp, dir, fs)),
-        TE.orElse((error) => TE.leftTask(() => removeQuietly(temp, fs).then(() => error))),
+        // The temporary directory goes; the message says which directory was being written.
+        TE.orElse((error) =>
+          TE.leftTask(() =>
+            removeQuietly(temp, fs).then(() =>
+              error.path.startsWith(temp)
+                ? { ...error, message: `${error.message} (writing ${dir}; nothing was left)` }
+                : error
+            )
+          )
+        ),
         // The directory is in place: flushing its parent is best effort, never a failure.
         TE.chainFirstTaskK(() => () => fs.syncDir(tempParent).catch(() => undefined)),
         (written) => async () => {

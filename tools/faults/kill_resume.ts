@@ -11,7 +11,7 @@
  */
 import { join } from "node:path";
 import { runAttempt, type Target, TARGETS, type Trigger } from "./attempt.ts";
-import { mulberry32 } from "./prng.ts";
+import { splitmix32 } from "../../datasets/rng.ts";
 import { checkRunFolder, verifyStore } from "./store_check.ts";
 import { finalOf, runTrial, type TrialPlan, type TrialResult } from "./trial.ts";
 
@@ -48,7 +48,8 @@ export interface CampaignOptions {
 
 /** The plans of the trials: a function of the seed, the run's time and its event counts. */
 function plans(o: CampaignOptions, ms: number, events: Record<Target, number>): TrialPlan[] {
-  const random = mulberry32(o.seed);
+  const next = splitmix32(o.seed);
+  const random = () => next() / 2 ** 32;
   const targets = (Object.keys(TARGETS) as Target[]).filter((t) => events[t] > 0);
   return Array.from({ length: o.trials }, (_, index) => {
     // Odd trials wait for a write (each target in turn), even ones kill at a random time.
