@@ -21,12 +21,14 @@ import { train } from "../stages/train.ts";
 import type { Diverged } from "../stages/train_model.ts";
 import type { AnalysisError } from "../graph/out_in_groups.ts";
 import { OICSR_VERSION } from "../version.ts";
+import { writeTextAtomic } from "./atomic_file.ts";
 import { publishBaseline } from "./baselines.ts";
 import { loadData } from "./load_data.ts";
 import { checkFitsData, classesOf, modelLabel, modelSnapshot } from "./load_model.ts";
 import { givenFlags } from "./flags.ts";
 import { FLAGS, helpText, isModelFile, parseOptions, type PruneOptions } from "./options.ts";
 import { preflight } from "./preflight.ts";
+import { lockRunFolder } from "./run_journal.ts";
 import { clock, progressBar } from "./progress.ts";
 import { orStop, reportStop } from "./stop.ts";
 import { summaryTable } from "./summary.ts";
@@ -71,6 +73,9 @@ export async function trainBaseline(
 async function run(o: PruneOptions): Promise<Record<string, unknown>> {
   const started = performance.now();
   const log = (line: string) => o.quiet || console.error(line);
+  // The run folder is this run's until it ends: a second run on it stops at once.
+  const out = runFolder(o);
+  using _lock = orStop(await lockRunFolder(out));
   const backend = orStop(await selectBackend(o.backend));
   log(`backend: ${backend.name} (${backend.adapter})`);
   const env = { backend, versions: runtimeVersions(OICSR_VERSION) };
@@ -81,7 +86,6 @@ async function run(o: PruneOptions): Promise<Record<string, unknown>> {
   log(`data: ${data.train.name} ${data.train.count} images, ${data.test.name} ${data.test.count}`);
   if (isModelFile(o.model)) orStop(await checkFitsData(initial, o.model, data.train)());
   const final = await trainBaseline(o, data, initial, env);
-  const out = runFolder(o);
   orStop(await exportLayersModel(final, join(out, "model"))());
   if (o.publish !== null) orStop(await publishBaseline(o.publish, o, final)());
   const m = final.meta.metrics;
@@ -105,7 +109,8 @@ async function run(o: PruneOptions): Promise<Record<string, unknown>> {
     store: o.store,
     model_json: join(out, "model", "model.json"),
   };
-  await Deno.writeTextFile(join(out, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+  const json = JSON.stringify(summary, null, 2) + "\n";
+  await writeTextAtomic(join(out, "summary.json"), json, "the run's summary");
   return summary;
 }
 

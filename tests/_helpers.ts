@@ -50,3 +50,33 @@ export async function runPrune(args: string[], command: "prune" | "baseline" = "
   const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
 }
+
+/**
+ * Flags for a whole pruning run in well under a minute on the wasm backend: tiny data, short
+ * epochs (the first eight: the dense training's). Add `--baselines none` to train the dense
+ * model first.
+ */
+export const QUICK_RUN: readonly string[] = [
+  "--epochs",
+  "1",
+  "--steps-per-epoch",
+  "3",
+  "--train-limit",
+  "512",
+  "--test-limit",
+  "300",
+  "--reg-epochs",
+  "0.5",
+  "--iter-epochs",
+  "0.5",
+  "--fine-tune-epochs",
+  "1",
+  "--eval-limit",
+  "200",
+  "--latency-runs",
+  "2",
+  "--backend",
+  "wasm",
+  "--quiet",
+  "--json",
+] as const; // deno-fmt-ignore

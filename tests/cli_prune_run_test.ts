@@ -5,35 +5,10 @@ import { readJournal, writeJournal } from "../cli/run_journal.ts";
 import { denoFileIO } from "../snapshot/io_handler.ts";
 import { readSnapshot } from "../snapshot/store.ts";
 import { outInGroups } from "../graph/out_in_groups.ts";
-import { expectRight, runPrune, withTempDir } from "./_helpers.ts";
+import { expectRight, QUICK_RUN, runPrune, withTempDir } from "./_helpers.ts";
 
 /** A whole pruning run in well under a minute: a dense model trained first, tiny data. */
-const QUICK = [
-  "--baselines",
-  "none",
-  "--epochs",
-  "1",
-  "--steps-per-epoch",
-  "3",
-  "--train-limit",
-  "512",
-  "--test-limit",
-  "300",
-  "--reg-epochs",
-  "0.5",
-  "--iter-epochs",
-  "0.5",
-  "--fine-tune-epochs",
-  "1",
-  "--eval-limit",
-  "200",
-  "--latency-runs",
-  "2",
-  "--backend",
-  "wasm",
-  "--quiet",
-  "--json",
-]; // deno-fmt-ignore
+const QUICK = ["--baselines", "none", ...QUICK_RUN];
 
 Deno.test("deno task prune runs the method end to end and writes the compact model, summary and report", async () => {
   await withTempDir("prune-run-", async (dir) => {

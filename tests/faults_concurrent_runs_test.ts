@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { writeJournal } from "../cli/run_journal.ts";
+import { lockRunFolder, writeJournal } from "../cli/run_journal.ts";
 import { denoFs } from "../snapshot/fs.ts";
 import { cleanStore, writeSnapshot } from "../snapshot/store.ts";
 import { SMALL_RUN } from "../tools/faults/kill_resume.ts";
@@ -78,6 +78,19 @@ Deno.test("a second run on a run folder in use stops at once naming it; a killed
     const check = await verifyStore(join(dir, "store"));
     assert.deepEqual([check.problems, check.temporaries], [[], []]);
     assert.deepEqual(await checkRunFolder(out, join(dir, "store"), finalOf(after.stdout)), []);
+  });
+});
+
+Deno.test("deno task baseline on a run folder in use stops at once naming it", async () => {
+  await withTempDir("faults-lock-", async (dir) => {
+    const out = join(dir, "run");
+    // Another run holds the folder (an flock, as a live run holds it).
+    using _held = expectRight(await lockRunFolder(out));
+    const run = await runPrune(["--out", out, "--store", join(dir, "store")], "baseline");
+    const busy =
+      `error: ${out} is in use by another run (wait for it to end, or choose another --out)`;
+    assert.deepEqual([run.code, run.stderr.trim()], [1, busy]);
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(out)), [], "nothing written");
   });
 });
 

@@ -8,32 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readJournal } from "../cli/run_journal.ts";
 import { readSnapshot } from "../snapshot/store.ts";
-import { expectRight, withTempDir } from "./_helpers.ts";
-
-const QUICK = [
-  "--epochs",
-  "1",
-  "--steps-per-epoch",
-  "3",
-  "--train-limit",
-  "512",
-  "--test-limit",
-  "300",
-  "--reg-epochs",
-  "0.5",
-  "--iter-epochs",
-  "0.5",
-  "--fine-tune-epochs",
-  "1",
-  "--eval-limit",
-  "200",
-  "--latency-runs",
-  "2",
-  "--backend",
-  "wasm",
-  "--quiet",
-  "--json",
-]; // deno-fmt-ignore
+import { expectRight, QUICK_RUN, runPrune, withTempDir } from "./_helpers.ts";
 
 const PRUNE = new URL("../cli/prune.ts", import.meta.url).pathname;
 const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
@@ -97,6 +72,14 @@ async function storeVerifies(store: string): Promise<string[]> {
   return ids;
 }
 
+/** Trains a dense model quickly into `store` (deno task baseline); its trained snapshot id. */
+async function trainedBaseline(store: string, out: string): Promise<string> {
+  const args = [...QUICK_RUN.slice(0, 8), "--backend", "wasm", "--quiet", "--store", store];
+  const seed = await runPrune([...args, "--out", out], "baseline");
+  assert.equal(seed.code, 0, seed.stderr);
+  return JSON.parse(await Deno.readTextFile(join(out, "summary.json"))).snapshot;
+}
+
 Deno.test("a store whose disk fills during the run stops with the path; the last snapshot verifies", async () => {
   await requireUnshare();
   await withTempDir("faults-disk-", async (dir) => {
@@ -107,7 +90,7 @@ Deno.test("a store whose disk fills during the run stops with the path; the last
         "run",
         "-A",
         PRUNE,
-        ...QUICK,
+        ...QUICK_RUN,
         "--baselines",
         "none",
         "--store",
@@ -127,7 +110,7 @@ Deno.test("a store whose disk fills during the run stops with the path; the last
     await Deno.mkdir(store), await Deno.mkdir(copy);
     const run = await inNamespace(
       `mount -t tmpfs -o size=${size}k tmpfs ${quote(store)}`,
-      [...QUICK, "--baselines", "none", "--store", store, "--out", out],
+      [...QUICK_RUN, "--baselines", "none", "--store", store, "--out", out],
       [store, copy],
     );
     oneLine(
@@ -148,29 +131,11 @@ Deno.test("a read-only store stops the run with the path and stays as it was", a
   await requireUnshare();
   await withTempDir("faults-disk-", async (dir) => {
     const store = join(dir, "store");
-    const seed = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        PRUNE.replace("prune.ts", "baseline.ts"),
-        ...QUICK.slice(0, 8),
-        "--backend",
-        "wasm",
-        "--quiet",
-        "--store",
-        store,
-        "--out",
-        join(dir, "b"),
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(seed.code, 0, new TextDecoder().decode(seed.stderr));
+    const trained = await trainedBaseline(store, join(dir, "b"));
     const before = (await storeVerifies(store)).sort();
-    const trained = JSON.parse(await Deno.readTextFile(join(dir, "b", "summary.json"))).snapshot;
     const run = await inNamespace(
       `mount --bind ${quote(store)} ${quote(store)} && mount -o remount,ro,bind ${quote(store)}`,
-      [...QUICK, "--from", trained, "--store", store, "--out", join(dir, "run")],
+      [...QUICK_RUN, "--from", trained, "--store", store, "--out", join(dir, "run")],
     );
     oneLine(run, new RegExp(`^error: ${store}.*: .*[Rr]ead-only file system`));
     assert.deepEqual((await storeVerifies(store)).sort(), before);
@@ -181,30 +146,12 @@ Deno.test("a run folder whose disk fills stops at the journal with its path; run
   await requireUnshare();
   await withTempDir("faults-disk-", async (dir) => {
     const store = join(dir, "store"), out = join(dir, "run"), copy = join(dir, "copy");
-    const seed = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        PRUNE.replace("prune.ts", "baseline.ts"),
-        ...QUICK.slice(0, 8),
-        "--backend",
-        "wasm",
-        "--quiet",
-        "--store",
-        store,
-        "--out",
-        join(dir, "b"),
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    assert.equal(seed.code, 0, new TextDecoder().decode(seed.stderr));
-    const trained = JSON.parse(await Deno.readTextFile(join(dir, "b", "summary.json"))).snapshot;
+    const trained = await trainedBaseline(store, join(dir, "b"));
     await Deno.mkdir(out), await Deno.mkdir(copy);
     // One page: the first journal fits; the next, written beside it, does not.
     const run = await inNamespace(
       `mount -t tmpfs -o size=4k tmpfs ${quote(out)}`,
-      [...QUICK, "--from", trained, "--store", store, "--out", out],
+      [...QUICK_RUN, "--from", trained, "--store", store, "--out", out],
       [out, copy],
     );
     oneLine(run, new RegExp(`^error: ${out}/run\\.json.*: [Nn]o space left on device`));

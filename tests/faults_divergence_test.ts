@@ -8,35 +8,10 @@ import { join } from "node:path";
 import { readJournal } from "../cli/run_journal.ts";
 import { readSnapshot } from "../snapshot/store.ts";
 import { listSnapshots } from "../snapshot/store_list.ts";
-import { expectRight, runPrune, withTempDir } from "./_helpers.ts";
+import { expectRight, QUICK_RUN, runPrune, withTempDir } from "./_helpers.ts";
 
 /** A whole pruning run in seconds (as in cli_prune_run_test.ts). */
-const QUICK = [
-  "--baselines",
-  "none",
-  "--epochs",
-  "1",
-  "--steps-per-epoch",
-  "3",
-  "--train-limit",
-  "512",
-  "--test-limit",
-  "300",
-  "--reg-epochs",
-  "0.5",
-  "--iter-epochs",
-  "0.5",
-  "--fine-tune-epochs",
-  "1",
-  "--eval-limit",
-  "200",
-  "--latency-runs",
-  "2",
-  "--backend",
-  "wasm",
-  "--quiet",
-  "--json",
-]; // deno-fmt-ignore
+const QUICK = ["--baselines", "none", ...QUICK_RUN];
 
 /** Runs a diverging prune and checks the line and the store; resolves to the last good id. */
 async function diverges(dir: string, flags: string[], stage: string): Promise<string> {
