@@ -18,8 +18,8 @@ import {
   removeStaleTempDirs,
   type StoreFs,
   TEMP_PREFIX,
-  writeDirAtomic,
 } from "./fs.ts";
+import { writeDirAtomic } from "./atomic_dir.ts";
 import { isSnapshotId } from "./id.ts";
 import type { Snapshot } from "./snapshot.ts";
 
