@@ -39,8 +39,11 @@ export async function predictValues(model: tf.LayersModel, x: tf.Tensor): Promis
   return values;
 }
 
-/** Runs `deno task <command>` (prune by default) in a subprocess; its exit code and output. */
-export async function runPrune(args: string[], command: "prune" | "baseline" = "prune") {
+/** Runs `cli/<command>.ts` (what `deno task <command>` runs) in a subprocess; code and output. */
+export async function runCommand(
+  command: "prune" | "baseline" | "ablate" | "bench" | "lineage",
+  args: readonly string[],
+) {
   const script = new URL(`../cli/${command}.ts`, import.meta.url).pathname;
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", script, ...args],
@@ -49,6 +52,11 @@ export async function runPrune(args: string[], command: "prune" | "baseline" = "
   }).output();
   const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
+}
+
+/** Runs `deno task <command>` (prune by default) in a subprocess; its exit code and output. */
+export function runPrune(args: string[], command: "prune" | "baseline" = "prune") {
+  return runCommand(command, args);
 }
 
 /**

@@ -10,20 +10,10 @@ import {
   rankingLine,
 } from "../cli/ablate_table.ts";
 import { readSnapshot } from "../snapshot/store.ts";
-import { expectLeft, expectRight, withTempDir } from "./_helpers.ts";
-
-const ablate = new URL("../cli/ablate.ts", import.meta.url).pathname;
+import { expectLeft, expectRight, runCommand, withTempDir } from "./_helpers.ts";
 
 /** Runs `deno task ablate` with `args` in a subprocess; its exit code and output. */
-async function runAblate(args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ablate, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
-}
+const runAblate = (args: string[]) => runCommand("ablate", args);
 
 function row(regularizer: string, top1Pruned: number, lambda = 1e-4): Omit<AblationRow, "rank"> {
   return {

@@ -10,23 +10,16 @@ import {
 } from "../cli/bench_overhead.ts";
 import { copySnapshot } from "../snapshot/snapshot.ts";
 import { init } from "../stages/init.ts";
-import { expectRight } from "./_helpers.ts";
+import { expectRight, runCommand } from "./_helpers.ts";
 import { testEnv } from "./_fixtures.ts";
 
 await tf.setBackend("cpu");
 
-const bench = new URL("../cli/bench.ts", import.meta.url).pathname;
-
 /** Runs `deno task bench` with `args` in a subprocess; its exit code, JSON lines and stderr. */
 async function runBench(args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", bench, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  const lines = text(output.stdout).split("\n").filter((l) => l.startsWith("{"));
-  return { code: output.code, rows: lines.map((l) => JSON.parse(l)), stderr: text(output.stderr) };
+  const { code, stdout, stderr } = await runCommand("bench", args);
+  const lines = stdout.split("\n").filter((l) => l.startsWith("{"));
+  return { code, rows: lines.map((l) => JSON.parse(l)), stderr };
 }
 
 const near = (a: number, b: number, tolerance: number) => Math.abs(a - b) <= tolerance * b;

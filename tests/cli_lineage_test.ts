@@ -6,7 +6,7 @@ import { buildForest } from "../snapshot/lineage.ts";
 import type { SnapshotMeta } from "../snapshot/snapshot.ts";
 import { writeSnapshot } from "../snapshot/store.ts";
 import { smallSnapshot } from "./_fixtures.ts";
-import { expectLeft, expectRight, withTempDir } from "./_helpers.ts";
+import { expectLeft, expectRight, runCommand, withTempDir } from "./_helpers.ts";
 
 await tf.setBackend("cpu");
 
@@ -203,17 +203,7 @@ Deno.test("logCommand() fails for an empty or absent store and for bad arguments
   });
 });
 
-const cli = new URL("../cli/lineage.ts", import.meta.url).pathname;
-
-async function runLog(args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", cli, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
-}
+const runLog = (args: string[]) => runCommand("lineage", args);
 
 Deno.test("deno run cli/lineage.ts log prints the tree, exits 1 on store errors and 2 on bad flags", async () => {
   await withTempDir("log-", async (store) => {

@@ -14,7 +14,7 @@ import { preflight } from "../cli/preflight.ts";
 import { writeSnapshot } from "../snapshot/store.ts";
 import * as tf from "@tensorflow/tfjs";
 import { smallSnapshot } from "./_fixtures.ts";
-import { runPrune, withTempDir } from "./_helpers.ts";
+import { runCommand, withTempDir } from "./_helpers.ts";
 
 type Command = "prune" | "baseline" | "ablate" | "bench";
 
@@ -135,19 +135,6 @@ Deno.test("the checks pass good flags, and --from resolves a stored prefix to th
   });
 });
 
-/** Runs `deno task <command>` and returns its exit code and output. */
-async function run(command: Command, args: string[]) {
-  if (command === "prune" || command === "baseline") return await runPrune(args, command);
-  const script = new URL(`../cli/${command}.ts`, import.meta.url).pathname;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
-}
-
 /** A representative subset through the command line: the whole of stderr is the one line. */
 const SUBPROCESS = [0, 3, 13, 20, 21, 25, 27, 28, 31, 37, 44, 47, 50, 54, 56];
 
@@ -156,7 +143,7 @@ Deno.test("the commands stop with exit code 2 and one line, before any backend o
     await Deno.writeTextFile(join(dir, "file"), "not a folder");
     for (const i of SUBPROCESS) {
       const [command, args, expected] = CASES[i];
-      const r = await run(command, args.map(at(dir)));
+      const r = await runCommand(command, args.map(at(dir)));
       const what = `${command} ${args.join(" ")}`;
       assert.equal(r.code, 2, `${what}: ${r.stderr}`);
       assert.equal(r.stdout, "", what);
