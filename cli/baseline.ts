@@ -23,7 +23,7 @@ import type { AnalysisError } from "../graph/out_in_groups.ts";
 import { OICSR_VERSION } from "../version.ts";
 import { writeTextAtomic } from "./atomic_file.ts";
 import { publishBaseline } from "./baselines.ts";
-import { loadData } from "./load_data.ts";
+import { loadData, startDecodingFor } from "./load_data.ts";
 import { checkFitsData, classesOf, modelLabel, modelSnapshot } from "./load_model.ts";
 import { givenFlags } from "./flags.ts";
 import { FLAGS, helpText, isModelFile, parseOptions, type PruneOptions } from "./options.ts";
@@ -76,6 +76,7 @@ async function run(o: PruneOptions): Promise<Record<string, unknown>> {
   // The run folder is this run's until it ends: a second run on it stops at once.
   const out = runFolder(o);
   using _lock = orStop(await lockRunFolder(out));
+  startDecodingFor(o.data);
   const backend = orStop(await selectBackend(o.backend));
   log(`backend: ${backend.name} (${backend.adapter})`);
   const env = { backend, versions: runtimeVersions(OICSR_VERSION) };

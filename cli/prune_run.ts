@@ -19,7 +19,7 @@ import { advance, type PipelineState, startPipeline } from "../stages/pipeline.t
 import { OICSR_VERSION } from "../version.ts";
 import { runFolder } from "./baseline.ts";
 import { type Latency, measureLatencies } from "../stages/latency.ts";
-import { loadData } from "./load_data.ts";
+import { loadData, startDecodingFor } from "./load_data.ts";
 import { PruneOptions } from "./options.ts";
 import { progressBar } from "./progress.ts";
 import { runOutputs } from "./prune_outputs.ts";
@@ -153,6 +153,7 @@ export async function pruneRun(
   const started = performance.now();
   const { o, out, lock } = await claimFolder(given, log, onLocked);
   using _lock = lock;
+  startDecodingFor(o.data);
   const backend = orStop(await selectBackend(o.backend));
   log(`backend: ${backend.name} (${backend.adapter})`);
   const env = { backend, versions: runtimeVersions(OICSR_VERSION) };

@@ -5,6 +5,7 @@
  * `deno run -A cli/replay.ts replay <id-prefix> [--store <dir>] [--backend <name>]`.
  * @module
  */
+import { startDecodingFor } from "./load_data.ts";
 import * as E from "fp-ts/Either";
 import * as TE from "fp-ts/TaskEither";
 import { pipe } from "fp-ts/function";
@@ -235,7 +236,11 @@ function startBackend(snapshot: Snapshot, asked: BackendName | undefined) {
   const known = (backendNames as readonly string[]).includes(recorded.name);
   const name = asked ?? (known ? recorded.name as BackendName : "auto");
   const threads = name === recorded.name ? Math.max(1, recorded.threads) : undefined;
-  return () => selectBackend(name, { threads });
+  return () => {
+    const data = (snapshot.meta.options as { data?: unknown } | null)?.data;
+    if (typeof data === "string") startDecodingFor(data);
+    return selectBackend(name, { threads });
+  };
 }
 
 async function main(args: readonly string[]): Promise<number> {

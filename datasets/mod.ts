@@ -31,3 +31,4 @@ export * from "./image_folder_listing.ts";
 export * from "./imagenet_folder.ts";
 export * from "./stats.ts";
 export * from "./batches.ts";
+export { startDecodeWorkers, startedDecodeWorkers, stopDecodeWorkers } from "./decode_pool.ts";
