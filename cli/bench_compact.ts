@@ -168,8 +168,9 @@ export function compactTable(rows: readonly CompactRow[]): string {
 
 /**
  * The compact models timed: the plan as the paper's greedy makes it (any width), and with
- * every width a multiple of 8 (`--channel-multiple 8`), which the kernels' vectors suit;
- * each as trained (batch norms kept) and as exported (folded into the convolutions).
+ * every width a multiple of 8 (`--channel-multiple 8`: AVX2's vector of floats; oneDNN's
+ * AVX-512 kernels compute output channels in blocks of 16, see tools/conv_widths.ts); each as
+ * trained (batch norms kept) and as exported (folded into the convolutions).
  */
 const COMPACT_VARIANTS = [1, 8].flatMap((multiple) =>
   [false, true].map((fold) => ({ multiple, fold }))
