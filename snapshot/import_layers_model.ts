@@ -10,7 +10,6 @@ import * as E from "fp-ts/Either";
 import * as TE from "fp-ts/TaskEither";
 import { pipe } from "fp-ts/function";
 import * as t from "io-ts";
-import { dirname, join } from "node:path";
 import { countCost } from "../graph/count_cost.ts";
 import { decodeTopology } from "../graph/keras_topology.ts";
 import { invalidTopology } from "../graph/topology_errors.ts";
@@ -21,9 +20,10 @@ import { attempt, denoFs, type StoreFs } from "./fs.ts";
 import { runtimeVersions } from "./from_model.ts";
 import { snapshotId } from "./id.ts";
 import { copySnapshot, Dim, JsonObject, type Snapshot, SnapshotMeta } from "./snapshot.ts";
-import { WeightDtype, type WeightEntry, type WeightSpec } from "./snapshot.ts";
-import { checkShardPath, shardPathProblem } from "./manifest_paths.ts";
-import { decodeWeights, firstNonFinite, validateWeights } from "./weights.ts";
+import { WeightDtype, type WeightEntry } from "./snapshot.ts";
+import { shardPathProblem } from "./manifest_paths.ts";
+import { readManifestWeights, type ShardGroup } from "./read_shards.ts";
+import { validateWeights } from "./weights.ts";
 
 /** One weight of a manifest as a user's file may have it: any dtype, maybe quantised. */
 export const ManifestWeight = t.intersection([
@@ -56,7 +56,8 @@ export interface ImportOptions {
 /** A parsed `model.json`: its topology (Keras `model_config` unwrapped) and manifest. */
 interface ParsedModel {
   readonly topology: JsonObject;
-  readonly manifest: LayersModelJson["weightsManifest"];
+  /** The manifest, its dtypes checked (float32 or int32, none quantised). */
+  readonly manifest: ReadonlyArray<ShardGroup>;
 }
 
 /**
@@ -84,7 +85,7 @@ export function importLayersModel(
     TE.chainEitherK((bytes) => parseLayersModelJson(bytes, modelJsonPath)),
     TE.chain((model) =>
       pipe(
-        readWeights(model.manifest, modelJsonPath, fs),
+        readManifestWeights(model.manifest, modelJsonPath, fs),
         TE.chainEitherK((weights) => importedSnapshot(model.topology, weights, modelJsonPath)),
       )
     ),
@@ -164,7 +165,9 @@ export function parseLayersModelJson(
       }
     }
   }
-  return E.map((topology: JsonObject) => ({ topology, manifest: weightsManifest }))(
+  // Every weight's dtype was checked above.
+  const manifest = weightsManifest as ReadonlyArray<ShardGroup>;
+  return E.map((topology: JsonObject) => ({ topology, manifest }))(
     kerasTopology(modelTopology, path),
   );
 }
@@ -184,61 +187,6 @@ function kerasTopology(json: JsonObject, path: string): E.Either<StoreError, Jso
       return { _tag: "InvalidModelJson" as const, path, field, message };
     }, () => topology),
   );
-}
-
-/**
- * Every group's shards read (each path checked to lie inside the model's folder first) and
- * concatenated, cut into weights in manifest order; a NaN or infinite value is refused.
- */
-function readWeights(
-  manifest: LayersModelJson["weightsManifest"],
-  modelPath: string,
-  fs: StoreFs,
-): TE.TaskEither<StoreError, ReadonlyArray<WeightEntry>> {
-  const dir = dirname(modelPath);
-  return async () => {
-    const weights: WeightEntry[] = [];
-    for (const [g, group] of manifest.entries()) {
-      const shards: Uint8Array[] = [];
-      for (const [k, name] of group.paths.entries()) {
-        const outside = await checkShardPath(modelPath, dir, name, [g, k]);
-        if (outside !== undefined) return E.left(outside);
-        const path = join(dir, name);
-        const bytes = await attempt(path, "read", () => fs.readFile(path))();
-        if (E.isLeft(bytes)) return bytes;
-        shards.push(bytes.right);
-      }
-      const data = new Uint8Array(shards.reduce((n, s) => n + s.byteLength, 0));
-      shards.reduce((offset, s) => (data.set(s, offset), offset + s.byteLength), 0);
-      const where = group.paths.map((name) => join(dir, name)).join(" + ");
-      const decoded = decodeWeights(group.weights as ReadonlyArray<WeightSpec>, data, where);
-      if (E.isLeft(decoded)) return decoded;
-      const bad = nonFinite(
-        decoded.right,
-        group.paths.map((name, k) => ({
-          path: join(dir, name),
-          bytes: shards[k].byteLength,
-        })),
-      );
-      if (bad !== undefined) return E.left(bad);
-      weights.push(...decoded.right);
-    }
-    return E.right(weights);
-  };
-}
-
-/** The first NaN or infinite weight of a group, named by shard file and byte offset. */
-function nonFinite(
-  weights: ReadonlyArray<WeightEntry>,
-  shards: ReadonlyArray<{ readonly path: string; readonly bytes: number }>,
-): StoreError | undefined {
-  const found = firstNonFinite(weights);
-  if (found === undefined) return undefined;
-  let offset = found.byteOffset;
-  const shard = shards.find((s) => offset < s.bytes || ((offset -= s.bytes), false)) ?? shards[0];
-  const message = `${shard.path}: byte offset ${offset}: value ${found.index} of weight ` +
-    `"${found.weight}" is ${found.value}; weights must be finite numbers`;
-  return { _tag: "InvalidSnapshot", path: shard.path, message };
 }
 
 function importedSnapshot(
