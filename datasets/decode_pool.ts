@@ -27,8 +27,7 @@ export interface DecodeSession {
 
 /** Workers, each answering the requests posted to it in order; replies matched by id. */
 export class DecodePool {
-  readonly #workers: Worker[] = [];
-  /** Requests posted to each worker and not answered yet. */
+  /** Each worker and the requests posted to it not answered yet. */
   readonly #load = new Map<Worker, number>();
   readonly #waiting = new Map<number, Waiting>();
   #nextId = 0;
@@ -44,14 +43,13 @@ export class DecodePool {
         event.preventDefault();
         this.#fail(new Error(`image decoding worker failed: ${event.message}`));
       };
-      this.#workers.push(worker);
       this.#load.set(worker, 0);
     }
   }
 
   /** The number of workers. */
   get size(): number {
-    return this.#workers.length;
+    return this.#load.size;
   }
 
   /** The requests its workers have answered. */
@@ -75,7 +73,7 @@ export class DecodePool {
 
   /** Stops the workers; pending and later requests fail. */
   close(): void {
-    for (const worker of this.#workers) worker.terminate();
+    for (const worker of this.#load.keys()) worker.terminate();
     this.#fail(new Error("image decoding stopped"));
   }
 
@@ -88,8 +86,8 @@ export class DecodePool {
     // Posted at once, to the worker with the fewest requests: a worker works through its own
     // queue while the calling thread is busy (training), which a reply-driven dispatch from
     // that thread would stall after each image.
-    const worker = this.#workers.reduce((a, b) => this.#load.get(b)! < this.#load.get(a)! ? b : a);
-    this.#load.set(worker, this.#load.get(worker)! + 1);
+    const [worker, load] = [...this.#load].reduce((a, b) => b[1] < a[1] ? b : a);
+    this.#load.set(worker, load + 1);
     worker.postMessage({ id, ...request } satisfies DecodeRequest);
     return done;
   }

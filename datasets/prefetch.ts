@@ -71,8 +71,9 @@ export async function* prefetchedBatches(
     indices: new Int32Array(batchSize),
   }));
   // The process's pool if one was started, else workers of this loop's own.
-  const own = startedDecodeWorkers() === null ? new DecodePool(Math.min(workers, set.count)) : null;
-  const pool = (own ?? startedDecodeWorkers()!).session();
+  const shared = startedDecodeWorkers();
+  const own = shared === null ? new DecodePool(Math.min(workers, set.count)) : null;
+  const pool = (shared ?? own!).session();
 
   const fill = async (b: number): Promise<Batch> => {
     const { x, y, indices } = buffers[b % 2];
