@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # On a Linux machine with an NVIDIA GPU (Vulkan through the driver, PyTorch with CUDA, no
 # Deno, no network): trains ResNet-20 and ResNet-56 through Deno's WebGPU and PyTorch on
-# the same GPU in the same run, and prints images/s and the ratio. Needs .gpu/ from
-# tools/gpu/pack.sh. Takes about two minutes.
+# the same GPU in the same run, and prints images/s and the ratio; then times dense against
+# compact latency of ResNet-56 and CifarNet on WebGPU (issue 6's goal 3). Needs .gpu/ from
+# tools/gpu/pack.sh. Takes about three minutes.
 #   bash tools/gpu/run.sh [models] [seconds]      (default: resnet20,resnet56 4)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -40,3 +41,7 @@ for m, o in ours.items():
     print(f"{m:<10} {o['train_img_s']:>12} {p['train_img_s']:>14} {t:>6.3f}x "
           f"{o['infer_img_s']:>13} {p['infer_img_s']:>14} {i:>6.3f}x")
 PY
+
+# Goal 3 on WebGPU: dense against compact (half the MACs) latency, batch norms kept and folded.
+"$deno" run -A .gpu/bench.js --compact --backend webgpu --model resnet56,cifarnet \
+  --seconds 2 | tee "$out/compact.txt"
