@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { writeTextAtomic } from "./atomic_file.ts";
 import type { Split } from "../datasets/image_set.ts";
 import { outInGroups } from "../graph/out_in_groups.ts";
+import { scalarConvolutions } from "../graph/vector_widths.ts";
 import { reportHtml, type RunReport } from "../report/report_html.ts";
 import type { BackendInfo, JsonObject, Snapshot } from "../snapshot/snapshot.ts";
 import type { PipelineState } from "../stages/pipeline.ts";
@@ -58,6 +59,9 @@ function summaryOf(f: RunFacts) {
     params_kept: end.params / begin.params,
     top1_change: end.top1 - f.startScore.top1,
     latency_ms: f.latency,
+    // Convolutions of the exported model that tfjs's WebGPU backend runs one channel at a
+    // time (graph/vector_widths.ts): the compact model may run slower there than the dense.
+    webgpu_scalar_convolutions: scalarConvolutions(f.exported),
     seconds: f.seconds,
     store: f.o.store,
     model_json: join(f.out, "model", "model.json"),
@@ -93,6 +97,7 @@ function reportOf(f: RunFacts, s: RunSummary): RunReport {
       latencyMs: { dense: f.latency?.dense ?? null, compact: f.latency?.compact ?? null },
     },
     widths: widths(f),
+    notes: scalarNote(s),
   };
 }
 
@@ -113,6 +118,19 @@ export async function runOutputs(f: RunFacts): Promise<RunSummary> {
   await writeTextAtomic(join(f.out, "summary.json"), json, "the run's summary");
   await writeTextAtomic(join(f.out, "report.html"), reportHtml(reportOf(f, summary)), "the report");
   return summary;
+}
+
+/** A line when widths of the compact model keep convolutions off WebGPU's vec4 path. */
+function scalarNote(s: RunSummary): string[] {
+  const { convolutions, scalar } = s.webgpu_scalar_convolutions;
+  if (scalar.length === 0) return [];
+  const shown = scalar.slice(0, 3).map((c) => `${c.layer} ${c.inChannels} -> ${c.outChannels}`);
+  return [
+    `note: ${scalar.length} of ${convolutions} convolutions have widths that tfjs's WebGPU ` +
+    `backend runs one channel at a time (${shown.join(", ")}${scalar.length > 3 ? ", ..." : ""}` +
+    `): on WebGPU this model may be slower than the dense one; --channel-multiple 4 keeps ` +
+    `widths it runs four at a time`,
+  ];
 }
 
 const mega = (n: number) => `${(n / 1e6).toFixed(2)} M`;
@@ -159,6 +177,7 @@ export function pruneTable(s: RunSummary): string {
     `top-1 ${(100 * s.top1_change >= 0 ? "+" : "")}${
       (100 * s.top1_change).toFixed(2)
     } points; ${latency}`,
+    ...scalarNote(s),
     `compact model: ${s.model_json}`,
     `report: ${s.report} (lineage: deno task prune log ${s.final.snapshot.slice(0, 12)})`,
   ].join("\n");

@@ -208,6 +208,7 @@ ${accuracyChart(run)}
 ${widthChart(run)}
 <h2>Latency</h2>
 ${latencyTable(run)}
+${(run.notes ?? []).map((n) => `<p>${esc(n)}</p>`).join("\n")}
 <h2>Options</h2>
 ${optionsTable(run)}
 </body></html>

@@ -5,6 +5,7 @@ import { readJournal, writeJournal } from "../cli/run_journal.ts";
 import { denoFileIO } from "../snapshot/io_handler.ts";
 import { readSnapshot } from "../snapshot/store.ts";
 import { outInGroups } from "../graph/out_in_groups.ts";
+import { scalarConvolutions } from "../graph/vector_widths.ts";
 import { expectRight, QUICK_RUN, runPrune, withTempDir } from "./_helpers.ts";
 
 /** A whole pruning run in well under a minute: a dense model trained first, tiny data. */
@@ -24,6 +25,12 @@ Deno.test("deno task prune runs the method end to end and writes the compact mod
     const html = await Deno.readTextFile(join(out, "report.html"));
     assert.match(html, /<svg/);
     assert.doesNotMatch(html, /https?:\/\//);
+    // The exported model's convolutions off WebGPU's vec4 path: recorded, and noted in the report.
+    const exported = expectRight(await readSnapshot(store, summary.exported.snapshot)());
+    const scalar = scalarConvolutions(exported);
+    assert.deepEqual(summary.webgpu_scalar_convolutions, scalar);
+    assert.ok(scalar.convolutions > 0);
+    assert.equal(html.includes("one channel at a time"), scalar.scalar.length > 0);
     // The chain of snapshots from the start to the end is in the store, each with its stage.
     const stages: string[] = [];
     for (let id = summary.final.snapshot; id !== summary.start.snapshot;) {
@@ -86,6 +93,9 @@ Deno.test("deno task prune --channel-multiple 8 leaves every pruned width a mult
     const pruned = [...widths(final)].filter(([id, w]) => w !== before.get(id));
     assert.ok(pruned.length > 0, "something was pruned");
     for (const [id, w] of pruned) assert.equal(w % 8, 0, `${id}: ${w} channels`);
+    // Widths of 8s keep every convolution on WebGPU's vec4 path: no note.
+    assert.deepEqual(summary.webgpu_scalar_convolutions.scalar, []);
+    assert.doesNotMatch(await Deno.readTextFile(join(out, "report.html")), /one channel at a time/);
     // The multiple is in the lineage of the removal.
     const prune = expectRight(await readSnapshot(store, summary.iterations[0].pruned)());
     assert.equal((prune.meta.options as { selection: { multiple: number } }).selection.multiple, 8);
