@@ -182,7 +182,7 @@ const CSS = [
  * import { reportHtml } from "./report_html.ts";
  * const page = reportHtml({
  *   title: "demo", createdAt: "2026-01-01T00:00:00Z", model: "m", data: "d", backend: "cpu",
- *   adapter: "none", options: {}, iterations: [], widths: [],
+ *   adapter: "none", options: {}, iterations: [], widths: [], notes: [],
  *   baseline: { top1: 0.9, top5: null, macs: 100e6, params: 1e6, snapshot: "a" },
  *   final: { top1: 0.89, top5: null, macs: 60e6, params: 8e5, snapshot: "b",
  *     latencyMs: { dense: null, compact: null } },
@@ -208,7 +208,7 @@ ${accuracyChart(run)}
 ${widthChart(run)}
 <h2>Latency</h2>
 ${latencyTable(run)}
-${(run.notes ?? []).map((n) => `<p>${esc(n)}</p>`).join("\n")}
+${run.notes.map((n) => `<p>${esc(n)}</p>`).join("\n")}
 <h2>Options</h2>
 ${optionsTable(run)}
 </body></html>

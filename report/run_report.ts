@@ -26,41 +26,37 @@ const Latency = orNull(
 );
 
 /** Everything the report shows about one run; MACs and params are counts, top-1 in [0, 1]. */
-export const RunReport = t.readonly(t.intersection([
-  t.type({
-    title: t.string,
-    createdAt: IsoTime,
-    model: t.string,
-    data: t.string,
-    backend: t.string,
-    adapter: t.string,
-    options: JsonObject,
-    baseline: t.readonly(t.type({ top1: Fraction, top5: orNull(Fraction), ...Cost })),
-    iterations: t.readonlyArray(t.readonly(t.type({
-      iteration: PositiveInt,
-      ...Cost,
-      /** Right after the channels were removed, before training. */
-      top1Pruned: orNull(Fraction),
-      top1Trained: orNull(Fraction),
-      removedChannels: NonNegativeInt,
-    }))),
-    final: t.readonly(t.type({
-      top1: Fraction,
-      top5: orNull(Fraction),
-      ...Cost,
-      latencyMs: t.readonly(t.type({ dense: Latency, compact: Latency })),
-    })),
-    widths: t.readonlyArray(t.readonly(t.type({
-      group: t.string,
-      layers: t.readonlyArray(t.string),
-      before: NonNegativeInt,
-      after: NonNegativeInt,
-    }))),
-  }),
-  t.partial({
-    /** What the user should know about the compact model (shown under its latency). */
-    notes: t.readonlyArray(t.string),
-  }),
-]));
+export const RunReport = t.readonly(t.type({
+  title: t.string,
+  createdAt: IsoTime,
+  model: t.string,
+  data: t.string,
+  backend: t.string,
+  adapter: t.string,
+  options: JsonObject,
+  baseline: t.readonly(t.type({ top1: Fraction, top5: orNull(Fraction), ...Cost })),
+  iterations: t.readonlyArray(t.readonly(t.type({
+    iteration: PositiveInt,
+    ...Cost,
+    /** Right after the channels were removed, before training. */
+    top1Pruned: orNull(Fraction),
+    top1Trained: orNull(Fraction),
+    removedChannels: NonNegativeInt,
+  }))),
+  final: t.readonly(t.type({
+    top1: Fraction,
+    top5: orNull(Fraction),
+    ...Cost,
+    latencyMs: t.readonly(t.type({ dense: Latency, compact: Latency })),
+  })),
+  widths: t.readonlyArray(t.readonly(t.type({
+    group: t.string,
+    layers: t.readonlyArray(t.string),
+    before: NonNegativeInt,
+    after: NonNegativeInt,
+  }))),
+  /** What the user should know about the compact model (shown under its latency). */
+  notes: t.readonlyArray(t.string),
+}));
 /** Everything the report shows about one run; MACs and params are counts, top-1 in [0, 1]. */
 export type RunReport = t.TypeOf<typeof RunReport>;

@@ -57,6 +57,7 @@ function sampleRun(): RunReport {
       { group: "conv1", layers: ["conv1", "bn1"], before: 64, after: 40 },
       { group: "conv2", layers: ["conv2"], before: 128, after: 90 },
     ],
+    notes: ["1 of 2 convolutions run one channel at a time"],
   };
 }
 
@@ -107,6 +108,7 @@ Deno.test("reportHtml() has one table row per iteration, both charts and the lat
   assert.ok(page.includes("<td><code>normalise</code></td><td><code>mean</code></td>"));
   assert.ok(page.includes("<td><code>epochs</code></td><td><code>[1,2]</code></td>"));
   assert.ok(page.includes("64 → 40") && page.includes("128 → 90"));
+  assert.ok(page.includes("<p>1 of 2 convolutions run one channel at a time</p>"));
 });
 
 Deno.test("reportHtml() escapes every string from the run", () => {
@@ -117,11 +119,13 @@ Deno.test("reportHtml() escapes every string from the run", () => {
     title: `a & "b"`,
     options: { [evil]: evil },
     widths: [{ group: evil, layers: [`x"><img onerror=1>`], before: 8, after: 4 }],
+    notes: [`${evil} & more`],
   });
   assert.ok(!page.includes("<script") && !page.includes("<img"));
   assert.ok(page.includes("&lt;script&gt;alert(1)&lt;/script&gt;"));
   assert.ok(page.includes("<h1>a &amp; &quot;b&quot;</h1>"));
   assert.ok(page.includes("x&quot;&gt;&lt;img onerror=1&gt;"));
+  assert.ok(page.includes("<p>&lt;script&gt;alert(1)&lt;/script&gt; &amp; more</p>"));
 });
 
 Deno.test("reportHtml() renders no iterations and no latency", () => {
