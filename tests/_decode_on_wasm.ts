@@ -8,16 +8,14 @@ import * as E from "fp-ts/Either";
 import { selectBackend } from "../backend/select_backend.ts";
 import { batches } from "../datasets/batches.ts";
 import { startDecodeWorkers } from "../datasets/decode_pool.ts";
-import { loadImageFolder } from "../datasets/imagenet_folder.ts";
 import { decodeWorkersFor, prefetchedBatches } from "../datasets/prefetch.ts";
+import { loadSmallFolder } from "./_image_folder_fixture.ts";
 
 const [root, mode] = Deno.args;
 const pool = mode === "pool" ? startDecodeWorkers(1) : null;
 const backend = await selectBackend("wasm", { threads: 2 });
 if (E.isLeft(backend)) throw new Error(backend.left.message);
-const split = await loadImageFolder(root, { size: 16, resize: 20 })();
-if (E.isLeft(split)) throw new Error(split.left.message);
-const set = split.right.train;
+const set = await loadSmallFolder(root);
 const options = { batchSize: 4, seed: 3, augment: true };
 const workers = decodeWorkersFor("wasm");
 const got: number[][] = [], want: number[][] = [];

@@ -4,7 +4,10 @@
  *
  * @module
  */
+import * as E from "fp-ts/Either";
 import jpeg from "jpeg-js";
+import type { ImageSet } from "../datasets/image_set.ts";
+import { loadImageFolder } from "../datasets/imagenet_folder.ts";
 
 /** Options of {@link writeImageFolder}. */
 export interface ImageFolderFixture {
@@ -34,4 +37,17 @@ export async function writeImageFolder(root: string, o: ImageFolderFixture): Pro
     }
   }
   return root;
+}
+
+/** The training set of a folder `smallFolderSet` wrote, decoded at 16x16 (resized to 20). */
+export async function loadSmallFolder(root: string): Promise<ImageSet> {
+  const split = await loadImageFolder(root, { size: 16, resize: 20 })();
+  if (E.isLeft(split)) throw new Error(split.left.message);
+  return split.right.train;
+}
+
+/** Writes a folder of 3 classes x 7 images of 40x40 under `root`; its streamed training set. */
+export async function smallFolderSet(root: string): Promise<ImageSet> {
+  await writeImageFolder(root, { classes: 3, perClass: 7, side: 40 });
+  return await loadSmallFolder(root);
 }

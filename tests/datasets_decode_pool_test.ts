@@ -4,21 +4,11 @@
  * backend with 2 threads the workers started before it decode the batches.
  */
 import assert from "node:assert/strict";
-import * as E from "fp-ts/Either";
 import { batches, type BatchOptions } from "../datasets/batches.ts";
 import { DecodePool, startDecodeWorkers, stopDecodeWorkers } from "../datasets/decode_pool.ts";
-import type { ImageSet } from "../datasets/image_set.ts";
-import { loadImageFolder } from "../datasets/imagenet_folder.ts";
 import { decodeWorkersFor, prefetchedBatches } from "../datasets/prefetch.ts";
-import { writeImageFolder } from "./_image_folder_fixture.ts";
+import { smallFolderSet } from "./_image_folder_fixture.ts";
 import { withTempDir } from "./_helpers.ts";
-
-async function folderSet(root: string): Promise<ImageSet> {
-  await writeImageFolder(root, { classes: 3, perClass: 7, side: 40 });
-  const split = await loadImageFolder(root, { size: 16, resize: 20 })();
-  if (E.isLeft(split)) throw new Error(split.left.message);
-  return split.right.train;
-}
 
 async function collect(stream: AsyncIterable<{ x: Float32Array; y: Int32Array }>) {
   const out: number[][] = [];
@@ -28,7 +18,7 @@ async function collect(stream: AsyncIterable<{ x: Float32Array; y: Int32Array }>
 
 Deno.test("a started pool serves every prefetch, and a loop left early leaves it serving", async () => {
   await withTempDir("oicsr-decode-pool-", async (root) => {
-    const set = await folderSet(root);
+    const set = await smallFolderSet(root);
     const options: BatchOptions = { batchSize: 4, seed: 5, augment: true };
     const want = await collect((async function* () {
       yield* batches(set, options);
@@ -52,7 +42,7 @@ Deno.test("a started pool serves every prefetch, and a loop left early leaves it
 
 Deno.test("every request reaches a worker when asked, not when the calling thread next runs", async () => {
   await withTempDir("oicsr-decode-pool-", async (root) => {
-    const set = await folderSet(root);
+    const set = await smallFolderSet(root);
     assert.ok(set.kind === "streamed" && set.job !== undefined);
     const job = set.job;
     const pool = new DecodePool(1);
@@ -94,7 +84,7 @@ async function onWasm(root: string, mode: "pool" | "none") {
 
 Deno.test("on wasm with 2 threads, workers started before the backend decode the batches", async () => {
   await withTempDir("oicsr-decode-pool-", async (root) => {
-    await writeImageFolder(root, { classes: 3, perClass: 7, side: 40 });
+    await smallFolderSet(root);
     const pooled = await onWasm(root, "pool");
     assert.match(pooled.adapter, /2 threads/);
     assert.equal(pooled.workers, 1);

@@ -4,22 +4,12 @@
  * early stops the workers.
  */
 import assert from "node:assert/strict";
-import * as E from "fp-ts/Either";
 import { batches, type BatchOptions } from "../datasets/batches.ts";
 import { DataErrorThrown } from "../datasets/errors.ts";
-import type { ImageSet } from "../datasets/image_set.ts";
-import { loadImageFolder } from "../datasets/imagenet_folder.ts";
 import { cifarImageSet } from "../datasets/image_set.ts";
 import { prefetchedBatches } from "../datasets/prefetch.ts";
-import { writeImageFolder } from "./_image_folder_fixture.ts";
+import { smallFolderSet } from "./_image_folder_fixture.ts";
 import { withTempDir } from "./_helpers.ts";
-
-async function folderSet(root: string): Promise<ImageSet> {
-  await writeImageFolder(root, { classes: 3, perClass: 7, side: 40 });
-  const split = await loadImageFolder(root, { size: 16, resize: 20 })();
-  if (E.isLeft(split)) throw new Error(split.left.message);
-  return split.right.train;
-}
 
 /** Every batch as plain arrays (the generators reuse their buffers). */
 async function collect(stream: AsyncIterable<{ x: Float32Array; y: Int32Array; size: number }>) {
@@ -34,7 +24,7 @@ async function* fromSync<T>(it: Iterable<T>): AsyncGenerator<T> {
 
 Deno.test("prefetchedBatches() with workers gives batches() image for image (shuffle, augmentation, last batch)", async () => {
   await withTempDir("oicsr-prefetch-", async (root) => {
-    const set = await folderSet(root);
+    const set = await smallFolderSet(root);
     assert.equal(set.kind, "streamed");
     const cases: BatchOptions[] = [
       {
@@ -64,7 +54,7 @@ Deno.test("prefetchedBatches() with workers gives batches() image for image (shu
 
 Deno.test("prefetchedBatches() throws the DataErrorThrown naming a file a worker cannot decode", async () => {
   await withTempDir("oicsr-prefetch-", async (root) => {
-    const set = await folderSet(root);
+    const set = await smallFolderSet(root);
     const victim = `${root}/train/n00000001/3.JPEG`;
     const bytes = await Deno.readFile(victim);
     await Deno.writeFile(victim, bytes.subarray(0, Math.floor(bytes.length * 0.5)));
@@ -77,7 +67,7 @@ Deno.test("prefetchedBatches() throws the DataErrorThrown naming a file a worker
 
 Deno.test("prefetchedBatches() stops its workers when the loop is left early", async () => {
   await withTempDir("oicsr-prefetch-", async (root) => {
-    const set = await folderSet(root);
+    const set = await smallFolderSet(root);
     let seen = 0;
     for await (const _ of prefetchedBatches(set, { batchSize: 2 }, 2)) {
       if (++seen === 2) break;
