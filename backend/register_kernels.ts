@@ -49,9 +49,18 @@ const replacements: Record<string, Record<string, (backendName: string) => tf.Ke
 
 const registered = new Map<string, readonly string[]>();
 
+/** In `keepStock`, every replacement: the backend's kernels exactly as tfjs publishes them. */
+export const ALL_STOCK = "all";
+
+/** Whether `keepStock` leaves `name` (a kernel, gradient or operation) as tfjs has it. */
+export function keepsStock(keepStock: readonly string[], name: string): boolean {
+  return keepStock.includes(name) || keepStock.includes(ALL_STOCK);
+}
+
 /**
  * Registers our kernels for `backendName` once (later calls return the first answer).
- * `keepStock` names kernels to leave as the backend has them (for measurements).
+ * `keepStock` names kernels to leave as the backend has them (for measurements), or is
+ * ["all"].
  * Returns the names of the kernels now replaced.
  */
 export function registerKernels(
@@ -61,7 +70,7 @@ export function registerKernels(
   const done = registered.get(backendName);
   if (done != null) return done;
   const table = replacements[backendName] ?? {};
-  const names = Object.keys(table).filter((name) => !keepStock.includes(name));
+  const names = Object.keys(table).filter((name) => !keepsStock(keepStock, name));
   for (const name of names) replaceKernel(table[name](backendName));
   registered.set(backendName, names);
   return names;

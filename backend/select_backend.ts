@@ -15,7 +15,7 @@ import {
   unknownBackend,
 } from "./errors.ts";
 import { registerGradients } from "./gradients/register_gradients.ts";
-import { registerKernels } from "./register_kernels.ts";
+import { keepsStock, registerKernels } from "./register_kernels.ts";
 import { stockBatchNormTraining, useBatchNormTraining } from "./batch_norm_training.ts";
 import { oneDnn } from "./native/onednn.ts";
 import { patchesOnGpu } from "./kernels/conv2d_backprop_filter.ts";
@@ -47,7 +47,10 @@ export interface BackendInfo {
 
 /** Options of `selectBackend`. */
 export interface SelectOptions {
-  /** Kernels to leave as the backend has them (for measurements); default none. */
+  /**
+   * Kernels to leave as the backend has them (for measurements), or ["all"]: tfjs as
+   * published, as a browser runs it; default none.
+   */
   readonly keepStock?: readonly string[];
   /**
    * wasm threads, fixed by the first start of wasm in a process; default: the number of
@@ -131,7 +134,7 @@ async function startWasm(threads: number): Promise<E.Either<BackendError, void>>
  * unless `keepStock` names "BatchNormTraining"; answers the names now replaced.
  */
 function routeBatchNorm(backendName: string, keepStock: readonly string[] = []): string[] {
-  if (!keepStock.includes("BatchNormTraining")) return [useBatchNormTraining(backendName)];
+  if (!keepsStock(keepStock, "BatchNormTraining")) return [useBatchNormTraining(backendName)];
   stockBatchNormTraining(backendName);
   return [];
 }

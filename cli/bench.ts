@@ -119,7 +119,8 @@ function round(n: number): number {
 const usage =
   `Usage: deno task bench [--model cifarnet,resnet20] [--backend auto|wasm,webgpu,cpu|all]
   [--seconds 10] [--batch 64] [--no-peer] [--json] [--profile] [--threads <CPUs>]
-  [--stock Kernel,Kernel] (leave our replacements of these kernels out, to measure them)
+  [--stock Kernel,Kernel | all] (leave our replacements of these kernels out, to measure
+  them; all: tfjs as published, as a browser runs it)
   [--graph | --compact | --overhead | --memory]
 --profile prints where one training step's kernel time goes instead of measuring rates.
 --graph times group analysis + removing half of every group (median of 9 runs) instead.
@@ -139,7 +140,16 @@ async function main(): Promise<number> {
   if (o.help) return console.log(usage), 0;
   const { models, backends, seconds, batch, threads } = o;
   const values = { ...o, "no-peer": o.noPeer };
-  const common = { models, backends, seconds, batch, json: o.json, threads: threads ?? undefined };
+  const keepStock = o.stock === "" ? [] : o.stock.split(",");
+  const common = {
+    models,
+    backends,
+    seconds,
+    batch,
+    json: o.json,
+    threads: threads ?? undefined,
+    keepStock,
+  };
   try {
     if (values.compact) return await compactMode(common);
     if (values.overhead) return await overheadMode({ ...common, trainRate });
@@ -169,7 +179,7 @@ async function main(): Promise<number> {
     const ref = peer && E.isRight(peer) ? peer.right : null;
     for (const name of backends) {
       const selected = await selectBackend(name as BackendName, {
-        keepStock: values.stock === "" ? [] : values.stock.split(","),
+        keepStock,
         threads: threads ?? undefined,
       });
       if (E.isLeft(selected)) {

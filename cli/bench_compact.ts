@@ -21,6 +21,12 @@ export interface CompactRow {
   /** Both models with their batch norms folded into the layers before them (as exported). */
   readonly folded: boolean;
   readonly backend: string;
+  /**
+   * Whose kernels ran: "ours" (the replacements `deno task prune` registers: oneDNN and
+   * OpenBLAS on wasm where installed), "stock" (tfjs as published, as a browser runs the
+   * exported model: XNNPACK on wasm), or "stock K1,K2" (those kernels left as tfjs has them).
+   */
+  readonly kernels: string;
   readonly batch: number;
   /** Median milliseconds of one `predict` plus reading the result back. */
   readonly dense_ms: number;
@@ -89,6 +95,8 @@ export async function benchCompact(
     readonly multiple?: number;
     /** Fold batch norms into the layers before them, in both models (see foldBatchNorm). */
     readonly fold?: boolean;
+    /** The rows' `kernels` (default "ours"). */
+    readonly kernels?: string;
   },
 ): Promise<CompactRow[]> {
   const multiple = options.multiple ?? 1, folded = options.fold ?? false;
@@ -111,6 +119,7 @@ export async function benchCompact(
           multiple,
           folded,
           backend: tf.getBackend(),
+          kernels: options.kernels ?? "ours",
           batch,
           dense_ms: round(t.a),
           compact_ms: round(t.b),
@@ -139,6 +148,7 @@ export function compactTable(rows: readonly CompactRow[]): string {
   const head = [
     "model",
     "backend",
+    "kernels",
     "multiple",
     "BN",
     "batch",
@@ -150,6 +160,7 @@ export function compactTable(rows: readonly CompactRow[]): string {
   const lines = rows.map((r) => [
     r.model,
     r.backend,
+    r.kernels,
     String(r.multiple),
     r.folded ? "folded" : "kept",
     String(r.batch),
@@ -162,7 +173,7 @@ export function compactTable(rows: readonly CompactRow[]): string {
   const all = [[...head, "speed-up / MACs ratio"], ...lines];
   const widths = all[0].map((_, i) => Math.max(...all.map((l) => l[i].length)));
   return all.map((l) =>
-    l.map((c, i) => i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join("  ").trimEnd()
+    l.map((c, i) => i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join("  ").trimEnd()
   ).join("\n");
 }
 
@@ -183,17 +194,27 @@ const COMPACT_VARIANTS = [1, 8].flatMap((multiple) =>
 export type CompactFlags = Omit<OverheadFlags, "trainRate">;
 
 /**
+ * The rows' `kernels`: "stock" when the backend runs none of ours (`replaced`, what
+ * `selectBackend` registered), else "ours", or "stock K1,K2" for `--stock`'s list.
+ */
+export function kernelsLabel(replaced: readonly string[], keepStock: readonly string[] = []) {
+  if (replaced.length === 0) return "stock";
+  return keepStock.length === 0 ? "ours" : `stock ${keepStock.join(",")}`;
+}
+
+/**
  * `--compact`: every model on every backend; prints one JSON line per row, or a table.
  * A backend that does not start is reported and skipped.
  */
 export async function compactMode(flags: CompactFlags): Promise<number> {
   const rows: CompactRow[] = [];
   const batches = [...new Set([1, flags.batch])];
-  for await (const { model, dense } of denseModels(flags)) {
+  for await (const { model, dense, replaced } of denseModels(flags)) {
     for (const variant of COMPACT_VARIANTS) {
       const found = await benchCompact(model, dense, {
         batches,
         seconds: flags.seconds,
+        kernels: kernelsLabel(replaced, flags.keepStock),
         ...variant,
       });
       for (const row of found) if (flags.json) console.log(JSON.stringify(row));

@@ -70,7 +70,12 @@ export const BENCH_FLAGS: ReadonlyArray<Flag<keyof BenchFlags>> = [
   { key: "compact", kind: "boolean", fallback: false, help: "dense against compact latency" },
   { key: "overhead", kind: "boolean", fallback: false, help: "pruning time against an epoch" },
   { key: "memory", kind: "boolean", fallback: false, help: "peak memory over a long run" },
-  { key: "stock", kind: "string", fallback: "", help: "kernels to leave stock, comma-separated" },
+  {
+    key: "stock",
+    kind: "string",
+    fallback: "",
+    help: "kernels to leave stock, comma-separated, or all",
+  },
   { key: "threads", kind: "number", fallback: null, help: "CPU threads of the backend" },
   { key: "help", kind: "boolean", fallback: false, help: "this text" },
 ];

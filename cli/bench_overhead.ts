@@ -207,6 +207,8 @@ export interface OverheadFlags {
   readonly batch: number;
   readonly json: boolean;
   readonly threads?: number;
+  /** Kernels left as tfjs has them (`--stock`); default none. */
+  readonly keepStock?: readonly string[];
   /** Training images/s of `model` at `batch` over `seconds` on the current backend. */
   readonly trainRate: (model: string, batch: number, seconds: number) => Promise<number>;
 }
@@ -220,9 +222,16 @@ export async function* denseModels(flags: {
   readonly backends: readonly string[];
   readonly models: readonly string[];
   readonly threads?: number;
-}): AsyncGenerator<{ backend: string; model: string; dense: Snapshot }> {
+  /** Kernels left as tfjs has them (`--stock`); default none. */
+  readonly keepStock?: readonly string[];
+}): AsyncGenerator<
+  { backend: string; replaced: readonly string[]; model: string; dense: Snapshot }
+> {
   for (const name of flags.backends) {
-    const selected = await selectBackend(name as BackendName, { threads: flags.threads });
+    const selected = await selectBackend(name as BackendName, {
+      threads: flags.threads,
+      keepStock: flags.keepStock,
+    });
     if (E.isLeft(selected)) {
       console.error(`${name}: ${selected.left.message}`);
       continue;
@@ -230,7 +239,7 @@ export async function* denseModels(flags: {
     const env = { backend: selected.right, versions: runtimeVersions(OICSR_VERSION) };
     for (const model of flags.models) {
       const dense = orStop(await init({ model, classes: 10, seed: 0 }, env)());
-      yield { backend: selected.right.name, model, dense };
+      yield { backend: selected.right.name, replaced: selected.right.kernels, model, dense };
     }
   }
 }

@@ -51,6 +51,7 @@ Deno.test("compactTable() marks rows below the bar", () => {
     multiple: 1,
     folded: false,
     backend: "wasm",
+    kernels: "ours",
     batch,
     dense_ms: 2,
     compact_ms: 2 / speedup,
@@ -66,11 +67,11 @@ Deno.test("compactTable() marks rows below the bar", () => {
   assert.equal(lines.length, 3);
   assert.match(
     lines[0],
-    /^model +backend +multiple +BN +batch +dense ms +compact ms .*speed-up \/ MACs ratio$/,
+    /^model +backend +kernels +multiple +BN +batch +dense ms +compact ms .*speed-up \/ MACs ratio$/,
   );
   assert.match(
     lines[1],
-    /^cifarnet +wasm +1 +kept +1 +2\.00 +1\.67 +1\.20x +2\.00x +0\.60 \(below 0\.8\)$/,
+    /^cifarnet +wasm +ours +1 +kept +1 +2\.00 +1\.67 +1\.20x +2\.00x +0\.60 \(below 0\.8\)$/,
   );
   assert.match(lines[2], /1\.80x +2\.00x +0\.90$/);
 });
@@ -95,7 +96,24 @@ Deno.test("bench --compact reports dense and compact latency at batch 1 and --ba
     assert.ok(near(r.macs_ratio, r.macs_dense / r.macs_compact, 0.001));
     assert.ok(near(r.speedup_per_macs_ratio, r.speedup / r.macs_ratio, 0.01));
     assert.equal(r.meets_bar, r.speedup_per_macs_ratio >= 0.8);
+    assert.equal(r.kernels, "ours");
   }
+});
+
+Deno.test("bench --compact --stock all times tfjs's own kernels, as a browser runs them", async () => {
+  const args = ["--compact", "--model", "cifarnet", "--backend", "wasm", "--seconds", "0.1"];
+  const { code, rows, stderr } = await runBench([
+    ...args,
+    "--batch",
+    "2",
+    "--stock",
+    "all",
+    "--json",
+  ]);
+  assert.equal(code, 0, stderr);
+  assert.equal(rows.length, 8);
+  // "stock" says that selectBackend registered none of our kernels or gradients.
+  for (const r of rows as CompactRow[]) assert.equal(r.kernels, "stock", JSON.stringify(r));
 });
 
 Deno.test("bench --overhead reports pruning time as a share of an epoch", async () => {

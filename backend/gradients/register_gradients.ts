@@ -9,6 +9,7 @@ import { depthwiseConv2dGradConfig } from "./depthwise_conv2d_grad.ts";
 import { fusedBatchNormGradConfig } from "./fused_batch_norm_grad.ts";
 import { meanGradConfig } from "./mean_grad.ts";
 import { reluGradConfig } from "./relu_grad.ts";
+import { keepsStock } from "../register_kernels.ts";
 
 /** The gradients we replace. */
 export const gradientReplacements: readonly tf.GradConfig[] = [
@@ -22,11 +23,11 @@ let registered: readonly string[] | null = null;
 
 /**
  * Registers `gradientReplacements` once (later calls return the first answer), leaving out
- * those named in `keepStock` ("MeanGrad", ...). Returns the names of the gradients replaced.
+ * those named in `keepStock` ("MeanGrad", ...; "all": every one). Returns the names of the gradients replaced.
  */
 export function registerGradients(keepStock: readonly string[] = []): readonly string[] {
   if (registered == null) {
-    const chosen = gradientReplacements.filter((c) => !keepStock.includes(gradName(c)));
+    const chosen = gradientReplacements.filter((c) => !keepsStock(keepStock, gradName(c)));
     for (const config of chosen) tf.registerGradient(config);
     registered = chosen.map(gradName);
   }
