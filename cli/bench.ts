@@ -125,7 +125,8 @@ const usage =
 --profile prints where one training step's kernel time goes instead of measuring rates.
 --graph times group analysis + removing half of every group (median of 9 runs) instead.
 --compact times dense and compact (pruned by OICSR to 50 % of the MACs) inference at batch 1
-  and --batch (median over about --seconds each); default --model cifarnet,resnet56.
+  and --batch (median over about --seconds each), and PyTorch's CPU latency of the same two
+  networks in the same run (unless --no-peer); default --model cifarnet,resnet56.
 --overhead times analysis + scores + plan + removal to 50 % of the MACs (median of 3) against
   one training epoch (CIFAR 50,000 images, ImageNet 1,281,167; training img/s measured over
   --seconds at --batch, on wasm at most 4 for resnet50, 16 for densenet40); default every model.
@@ -151,7 +152,7 @@ async function main(): Promise<number> {
     keepStock,
   };
   try {
-    if (values.compact) return await compactMode(common);
+    if (values.compact) return await compactMode({ ...common, noPeer: o.noPeer });
     if (values.overhead) return await overheadMode({ ...common, trainRate });
     if (values.memory) {
       return await memoryMode({ ...common, model: models[0], backend: backends[0] });

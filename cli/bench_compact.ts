@@ -11,6 +11,7 @@ import { modelFromSnapshot } from "../snapshot/from_model.ts";
 import type { Snapshot } from "../snapshot/snapshot.ts";
 import { foldBatchNorm } from "../stages/fold_batch_norm.ts";
 import { median, predictMs } from "../stages/latency.ts";
+import { type PeerLatency, type PeerUnavailable, runLatencyPeer } from "./peer.ts";
 import { denseModels, type OverheadFlags, pruneToFraction } from "./bench_overhead.ts";
 
 /** One row of `--compact`: one model, backend and batch. */
@@ -40,6 +41,20 @@ export interface CompactRow {
   /** The issue's bar: speedup_per_macs_ratio >= 0.8. */
   readonly meets_bar: boolean;
   readonly runs: number;
+  /**
+   * PyTorch on the CPU, the same two networks (layers and widths) at the same batch, in the
+   * same run (tools/peers/pytorch_latency.py): its median milliseconds and speed-up; null
+   * without the peer (`--no-peer`, or no PyTorch here).
+   */
+  readonly peer_dense_ms: number | null;
+  readonly peer_compact_ms: number | null;
+  readonly peer_speedup: number | null;
+}
+
+/** The two networks a row timed, as deployed (batch norms folded or kept). */
+export interface ComparedTopologies {
+  readonly dense: unknown;
+  readonly compact: unknown;
 }
 
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -75,14 +90,15 @@ function macsOf(snapshot: Snapshot): number {
 
 /**
  * Prunes `dense` to half of its MACs as the method does and times both models on the
- * current backend at each batch size.
+ * current backend at each batch size; answers the rows (without the peer's figures, see
+ * {@linkcode withPeer}) and the two topologies timed.
  *
  * @example
  * ```ts
  * import { benchCompact } from "./bench_compact.ts";
  * import type { Snapshot } from "../snapshot/snapshot.ts";
  * declare const dense: Snapshot;
- * const rows = await benchCompact("cifarnet", dense, { batches: [1, 64], seconds: 2 });
+ * const { rows } = await benchCompact("cifarnet", dense, { batches: [1, 64], seconds: 2 });
  * // [{ batch: 1, dense_ms: 1.6, compact_ms: 1.1, speedup: 1.45, macs_ratio: 2.0, ... }, ...]
  * ```
  */
@@ -98,14 +114,15 @@ export async function benchCompact(
     /** The rows' `kernels` (default "ours"). */
     readonly kernels?: string;
   },
-): Promise<CompactRow[]> {
+): Promise<{ rows: CompactRow[]; topologies: ComparedTopologies }> {
   const multiple = options.multiple ?? 1, folded = options.fold ?? false;
   const pruned = pruneToFraction(dense, 0.5, multiple);
   if (E.isLeft(pruned)) throw new Error(pruned.left.message);
   const macsDense = macsOf(dense), macsCompact = macsOf(pruned.right.compact);
   const deployed = (s: Snapshot) => folded ? orThrow(foldBatchNorm(s)) : s;
-  const denseNet = await modelFromSnapshot(deployed(dense));
-  const compactNet = await modelFromSnapshot(deployed(pruned.right.compact));
+  const [denseDeployed, compactDeployed] = [deployed(dense), deployed(pruned.right.compact)];
+  const denseNet = await modelFromSnapshot(denseDeployed);
+  const compactNet = await modelFromSnapshot(compactDeployed);
   const shape = denseNet.inputs[0].shape.slice(1) as number[];
   const rows: CompactRow[] = [];
   try {
@@ -131,6 +148,9 @@ export async function benchCompact(
           // Judged on the figure the row reports, so that the two never disagree.
           meets_bar: round(speedup / ratio, 3) >= 0.8,
           runs: t.runs,
+          peer_dense_ms: null,
+          peer_compact_ms: null,
+          peer_speedup: null,
         });
       } finally {
         x.dispose();
@@ -140,11 +160,44 @@ export async function benchCompact(
     denseNet.dispose();
     compactNet.dispose();
   }
-  return rows;
+  return {
+    rows,
+    topologies: { dense: denseDeployed.topology, compact: compactDeployed.topology },
+  };
 }
 
-/** The rows as a text table. */
+/**
+ * `rows` with the peer's figures: `timed[i]` holds the rows of `topologies[i]`'s pair, and
+ * `latencies` PyTorch's median of every topology in order (dense, compact, dense, ...).
+ */
+export function withPeer(
+  timed: readonly (readonly CompactRow[])[],
+  latencies: readonly PeerLatency[],
+): CompactRow[] {
+  return timed.flatMap((rows, i) =>
+    rows.map((row) => {
+      const peer = latencies.find((l) => l.batch === row.batch);
+      if (peer == null) return row;
+      const [a, b] = [peer.ms[2 * i], peer.ms[2 * i + 1]];
+      return { ...row, peer_dense_ms: a, peer_compact_ms: b, peer_speedup: round(a / b, 3) };
+    })
+  );
+}
+
+/** The peer's cells of a row: its two latencies and speed-up, or dashes. */
+function peerCells(r: CompactRow): string[] {
+  if (r.peer_dense_ms === null || r.peer_compact_ms === null || r.peer_speedup === null) {
+    return ["-", "-"];
+  }
+  return [
+    `${r.peer_dense_ms.toFixed(2)} / ${r.peer_compact_ms.toFixed(2)}`,
+    `${r.peer_speedup.toFixed(2)}x`,
+  ];
+}
+
+/** The rows as a text table (with PyTorch's columns when any row has them). */
 export function compactTable(rows: readonly CompactRow[]): string {
+  const peer = rows.some((r) => r.peer_speedup !== null);
   const head = [
     "model",
     "backend",
@@ -169,8 +222,10 @@ export function compactTable(rows: readonly CompactRow[]): string {
     `${r.speedup.toFixed(2)}x`,
     `${r.macs_ratio.toFixed(2)}x`,
     `${r.speedup_per_macs_ratio.toFixed(2)}${r.meets_bar ? "" : " (below 0.8)"}`,
+    ...(peer ? peerCells(r) : []),
   ]);
-  const all = [[...head, "speed-up / MACs ratio"], ...lines];
+  const peerHead = peer ? ["PyTorch dense / compact ms", "PyTorch speed-up"] : [];
+  const all = [[...head, "speed-up / MACs ratio", ...peerHead], ...lines];
   const widths = all[0].map((_, i) => Math.max(...all.map((l) => l[i].length)));
   return all.map((l) =>
     l.map((c, i) => i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join("  ").trimEnd()
@@ -191,7 +246,10 @@ const COMPACT_VARIANTS = [1, 8].flatMap((multiple) =>
  * The flags `--compact` reads: those of `--overhead` but its training rate (`batch` is the
  * larger batch timed; the smaller is 1).
  */
-export type CompactFlags = Omit<OverheadFlags, "trainRate">;
+export type CompactFlags = Omit<OverheadFlags, "trainRate"> & {
+  /** Leave out PyTorch's latency of the same networks. */
+  readonly noPeer?: boolean;
+};
 
 /**
  * The rows' `kernels`: "stock" when the backend runs none of ours (`replaced`, what
@@ -209,7 +267,9 @@ export function kernelsLabel(replaced: readonly string[], keepStock: readonly st
 export async function compactMode(flags: CompactFlags): Promise<number> {
   const rows: CompactRow[] = [];
   const batches = [...new Set([1, flags.batch])];
+  const peerRuns = new Map<string, E.Either<PeerUnavailable, PeerLatency[]>>();
   for await (const { model, dense, replaced } of denseModels(flags)) {
+    const timed: CompactRow[][] = [], topologies: unknown[] = [];
     for (const variant of COMPACT_VARIANTS) {
       const found = await benchCompact(model, dense, {
         batches,
@@ -217,9 +277,19 @@ export async function compactMode(flags: CompactFlags): Promise<number> {
         kernels: kernelsLabel(replaced, flags.keepStock),
         ...variant,
       });
-      for (const row of found) if (flags.json) console.log(JSON.stringify(row));
-      rows.push(...found);
+      timed.push(found.rows);
+      topologies.push(found.topologies.dense, found.topologies.compact);
     }
+    // PyTorch runs on the CPU whatever our backend: once per model.
+    if (!flags.noPeer && !peerRuns.has(model)) {
+      const options = { batches, seconds: flags.seconds, threads: flags.threads };
+      peerRuns.set(model, await runLatencyPeer(topologies, options));
+    }
+    const peer = peerRuns.get(model);
+    if (peer && E.isLeft(peer)) console.error(`peer: ${peer.left.message}`);
+    const found = peer && E.isRight(peer) ? withPeer(timed, peer.right) : timed.flat();
+    for (const row of found) if (flags.json) console.log(JSON.stringify(row));
+    rows.push(...found);
   }
   if (!flags.json) console.log(compactTable(rows));
   return rows.length === 0 ? 1 : 0;

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { type CompactRow, compactTable } from "../cli/bench_compact.ts";
+import { type CompactRow, compactTable, withPeer } from "../cli/bench_compact.ts";
 import type { MemoryRow } from "../cli/bench_memory.ts";
 import {
   epochImages,
@@ -62,6 +62,9 @@ Deno.test("compactTable() marks rows below the bar", () => {
     speedup_per_macs_ratio: speedup / 2,
     meets_bar: speedup / 2 >= 0.8,
     runs: 5,
+    peer_dense_ms: null,
+    peer_compact_ms: null,
+    peer_speedup: null,
   });
   const lines = compactTable([row(1, 1.2), row(64, 1.8)]).split("\n");
   assert.equal(lines.length, 3);
@@ -74,6 +77,23 @@ Deno.test("compactTable() marks rows below the bar", () => {
     /^cifarnet +wasm +ours +1 +kept +1 +2\.00 +1\.67 +1\.20x +2\.00x +0\.60 \(below 0\.8\)$/,
   );
   assert.match(lines[2], /1\.80x +2\.00x +0\.90$/);
+  // PyTorch's columns appear when a row has its figures; a row without them shows dashes.
+  const peer = { ...row(64, 1.8), peer_dense_ms: 40, peer_compact_ms: 28, peer_speedup: 1.43 };
+  const withPeerLines = compactTable([row(1, 1.2), peer]).split("\n");
+  assert.match(withPeerLines[0], /MACs ratio +PyTorch dense \/ compact ms +PyTorch speed-up$/);
+  assert.match(withPeerLines[1], /\(below 0\.8\) +- +-$/);
+  assert.match(withPeerLines[2], /0\.90 +40\.00 \/ 28\.00 +1\.43x$/);
+});
+
+Deno.test("withPeer() gives each pair's rows PyTorch's figures for their batch", () => {
+  const row = (multiple: number, batch: number) => ({ multiple, batch }) as unknown as CompactRow;
+  const timed = [[row(1, 1), row(1, 64)], [row(8, 1), row(8, 64)]];
+  const latency = (batch: number, ms: number[]) => ({ peer: "p", threads: 2, batch, ms, runs: 5 });
+  const rows = withPeer(timed, [latency(1, [4, 2, 3, 1]), latency(64, [40, 20, 30, 10])]);
+  assert.deepEqual(
+    rows.map((r) => [r.multiple, r.batch, r.peer_dense_ms, r.peer_compact_ms, r.peer_speedup]),
+    [[1, 1, 4, 2, 2], [1, 64, 40, 20, 2], [8, 1, 3, 1, 3], [8, 64, 30, 10, 3]],
+  );
 });
 
 Deno.test("bench --compact reports dense and compact latency at batch 1 and --batch", async () => {
@@ -97,23 +117,23 @@ Deno.test("bench --compact reports dense and compact latency at batch 1 and --ba
     assert.ok(near(r.speedup_per_macs_ratio, r.speedup / r.macs_ratio, 0.01));
     assert.equal(r.meets_bar, r.speedup_per_macs_ratio >= 0.8);
     assert.equal(r.kernels, "ours");
+    // PyTorch timed the same two networks (CI installs python3-torch).
+    assert.ok(r.peer_dense_ms! > 0 && r.peer_compact_ms! > 0, JSON.stringify(r));
+    assert.ok(near(r.peer_speedup!, r.peer_dense_ms! / r.peer_compact_ms!, 0.01));
   }
 });
 
 Deno.test("bench --compact --stock all times tfjs's own kernels, as a browser runs them", async () => {
   const args = ["--compact", "--model", "cifarnet", "--backend", "wasm", "--seconds", "0.1"];
-  const { code, rows, stderr } = await runBench([
-    ...args,
-    "--batch",
-    "2",
-    "--stock",
-    "all",
-    "--json",
-  ]);
+  const flags = ["--batch", "2", "--stock", "all", "--no-peer", "--json"];
+  const { code, rows, stderr } = await runBench([...args, ...flags]);
   assert.equal(code, 0, stderr);
   assert.equal(rows.length, 8);
   // "stock" says that selectBackend registered none of our kernels or gradients.
-  for (const r of rows as CompactRow[]) assert.equal(r.kernels, "stock", JSON.stringify(r));
+  for (const r of rows as CompactRow[]) {
+    assert.equal(r.kernels, "stock", JSON.stringify(r));
+    assert.equal(r.peer_speedup, null);
+  }
 });
 
 Deno.test("bench --overhead reports pruning time as a share of an epoch", async () => {
