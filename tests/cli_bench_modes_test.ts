@@ -88,7 +88,14 @@ Deno.test("compactTable() marks rows below the bar", () => {
 Deno.test("withPeer() gives each pair's rows PyTorch's figures for their batch", () => {
   const row = (multiple: number, batch: number) => ({ multiple, batch }) as unknown as CompactRow;
   const timed = [[row(1, 1), row(1, 64)], [row(8, 1), row(8, 64)]];
-  const latency = (batch: number, ms: number[]) => ({ peer: "p", threads: 2, batch, ms, runs: 5 });
+  const latency = (batch: number, ms: number[]) => ({
+    peer: "p",
+    threads: 2,
+    batch,
+    ms,
+    runs: 5,
+    params: [],
+  });
   const rows = withPeer(timed, [latency(1, [4, 2, 3, 1]), latency(64, [40, 20, 30, 10])]);
   assert.deepEqual(
     rows.map((r) => [r.multiple, r.batch, r.peer_dense_ms, r.peer_compact_ms, r.peer_speedup]),
