@@ -9,6 +9,7 @@ import { conv2dBackpropInputConfig } from "./kernels/conv2d_backprop_input.ts";
 import { conv2dConfig, fusedConv2dConfig } from "./kernels/conv2d_forward.ts";
 import { batchMatMulConfig, fusedMatMulConfig } from "./kernels/mat_mul_transposed.ts";
 import { replaceKernel } from "./kernels/kernel_util.ts";
+import { maxPoolConfig } from "./kernels/max_pool.ts";
 import { maxPoolGradConfig } from "./kernels/max_pool_grad.ts";
 import { identityConfig } from "./kernels/identity.ts";
 import { meanConfig, sumConfig } from "./kernels/reduce_leading.ts";
@@ -32,6 +33,7 @@ const replacements: Record<string, Record<string, (backendName: string) => tf.Ke
     BatchMatMul: batchMatMulConfig,
     _FusedMatMul: fusedMatMulConfig,
     Tile: tileConfig,
+    MaxPool: maxPoolConfig,
     MaxPoolGrad: maxPoolGradConfig,
     Sum: sumConfig,
     Mean: meanConfig,

@@ -116,6 +116,23 @@ Deno.test("matMul with transposed operands on wasm matches cpu", async () => {
         tf.matMul(rand([3, 4, 6], 9), rand([1, 2, 6], 10), false, true),
         // Plain matrices, as Dense layers multiply them.
         tf.matMul(rand(ta ? [6, 4] : [4, 6], 11), rand(tb ? [3, 6] : [6, 3], 12), ta, tb),
+        // One row (a Dense layer at batch 1) and one column: OpenBLAS's GEMV.
+        tf.fused.matMul({
+          a: rand(ta ? [6, 1] : [1, 6], 13),
+          b: rand(tb ? [3, 6] : [6, 3], 14),
+          transposeA: ta,
+          transposeB: tb,
+          bias: rand([3], 15),
+          activation: "relu",
+        }),
+        tf.matMul(rand(ta ? [6, 4] : [4, 6], 16), rand(tb ? [1, 6] : [6, 1], 17), ta, tb),
+        tf.matMul(rand(ta ? [6, 1] : [1, 6], 18), rand(tb ? [1, 6] : [6, 1], 19), ta, tb),
+        tf.matMul(
+          rand(ta ? [2, 6, 1] : [2, 1, 6], 20),
+          rand(tb ? [2, 3, 6] : [2, 6, 3], 21),
+          ta,
+          tb,
+        ),
       ];
     }, `matMul ${ta} ${tb}`);
   }

@@ -212,6 +212,8 @@ export interface OneDnn {
   relu(size: number): ReluPrimitives | null;
   /** Max pooling of `geometry` (NHWC; filter and stride from it), for its gradient; or null. */
   maxPool(geometry: ConvGeometry): MaxPoolPrimitives | null;
+  /** Max pooling of `geometry` alone (no record of the maxima), or null. */
+  maxPoolForward(geometry: ConvGeometry): Executable<"src" | "dst"> | null;
 }
 
 /** oneDNN 2.x only: the descriptors above are its C API (3.x changed them). */
@@ -225,10 +227,12 @@ const LIBRARIES = ["libdnnl.so.2"];
 const BATCH_NORM_THREADS = 1;
 /**
  * Convolutions run on every thread from this many multiply-accumulates on, below on one:
- * waking OpenMP's sleeping threads costs tens of microseconds a call, more than small
- * convolutions take (ResNet-56 at batch 1: 12.9 ms a prediction on two threads, 6.1 on one).
+ * waking OpenMP's sleeping threads costs tens to hundreds of microseconds a call on these
+ * virtual machines, more than small convolutions take (ResNet-56 at batch 1: 12.9 ms a
+ * prediction on two threads, 6.1 on one; CifarNet's second convolution at batch 1, 26 M
+ * multiply-accumulates: 370-450 us on two, 240-290 on one).
  */
-const PARALLEL_MACS = 1 << 24;
+const PARALLEL_MACS = 1 << 26;
 /**
  * ReLU runs on every thread from this many values on, below on one: waking the other
  * threads costs more than it saves on small tensors (0.15 ms for 65,536 values on two).
@@ -378,6 +382,18 @@ class Library {
     const key = ["maxpool", ...GEOMETRY_FIELDS.map((f) => g[f]), ...Object.values(g.padInfo)];
     this.#useThreads(this.#maxThreads);
     return this.#cached(key.join(), () => this.#maxPool(g));
+  }
+
+  maxPoolForward(g: ConvGeometry): Executable<"src" | "dst"> | null {
+    const size = g.batchSize * g.inHeight * g.inWidth * g.inChannels;
+    const threads = size >= PARALLEL_ELEMENTS ? this.#maxThreads : 1;
+    const key = [
+      "maxpool-forward",
+      ...GEOMETRY_FIELDS.map((f) => g[f]),
+      ...Object.values(g.padInfo),
+    ];
+    this.#useThreads(threads);
+    return this.#cached(key.join(), () => this.#maxPoolForward(g, threads));
   }
 
   relu(size: number): ReluPrimitives | null {
@@ -756,6 +772,35 @@ class Library {
         [ARG.diffSrc, this.#memory(src), "diffSrc"],
       ], this.#maxThreads),
     };
+  }
+
+  #maxPoolForward(g: ConvGeometry, threads: number): Executable<"src" | "dst"> | null {
+    const keep = new Keep();
+    const [src, dst] = this.#inOut(keep, g);
+    const [strides, dilates, padL, padR] = spatial(keep, g);
+    const window = keep.ptr(dims(g.filterHeight, g.filterWidth));
+    const op = keep.ptr(new Uint8Array(OP_DESC_BYTES));
+    check(
+      "dnnl_pooling_v2_forward_desc_init",
+      this.#lib.dnnl_pooling_v2_forward_desc_init(
+        op,
+        FORWARD_INFERENCE,
+        POOLING_MAX,
+        src,
+        dst,
+        strides,
+        window,
+        dilates,
+        padL,
+        padR,
+      ),
+    );
+    const pd = this.#primitiveDesc(op, null, null);
+    if (pd == null) return null;
+    return this.#executable(keep, pd, [
+      [ARG.src, this.#memory(src), "src"],
+      [ARG.dst, this.#memory(dst), "dst"],
+    ], threads);
   }
 
   #reluAttr(): Pointer {
