@@ -167,8 +167,9 @@ export async function benchCompact(
 }
 
 /**
- * `rows` with the peer's figures: `timed[i]` holds the rows of `topologies[i]`'s pair, and
- * `latencies` PyTorch's median of every topology in order (dense, compact, dense, ...).
+ * The rows with the peer's figures: `timed[i]` holds the rows of the i-th dense and compact
+ * pair, and each of `latencies` (one per batch) PyTorch's medians of the pairs' networks in
+ * order: dense 0, compact 0, dense 1, compact 1, ...
  */
 export function withPeer(
   timed: readonly (readonly CompactRow[])[],

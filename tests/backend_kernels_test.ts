@@ -45,7 +45,7 @@ async function assertMatchesCpu(build: Build, label: string, backend = "wasm", t
     let worst = 0;
     g.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - want[i][j]))));
     assert.ok(
-      worst <= tol * Math.max(1, ...want[i].map(Math.abs)),
+      worst <= tol * want[i].reduce((m, v) => Math.max(m, Math.abs(v)), 1),
       `${label}: output ${i} off by ${worst}`,
     );
   });
@@ -151,14 +151,26 @@ Deno.test("Tile on wasm matches cpu (broadcast and fallback cases)", async () =>
   }
 });
 
+const poolCases = [[3, 2, "same"], [2, 2, "valid"], [3, 1, "same"], [3, 3, "valid"]] as const;
+
+Deno.test("MaxPool on wasm matches cpu (one thread and, above a million values, two)", async () => {
+  for (const [size, stride, pad] of poolCases) {
+    await assertMatchesCpu(
+      () => [
+        tf.maxPool(rand([2, 7, 9, 5], 8) as tf.Tensor4D, size, stride, pad),
+        tf.maxPool(rand([1, 3, 4, 1], 9) as tf.Tensor4D, size, stride, pad),
+      ],
+      `maxPool ${size}/${stride} ${pad}`,
+      "wasm",
+      0,
+    );
+  }
+  const large = () => tf.maxPool(rand([16, 32, 32, 64], 10) as tf.Tensor4D, 3, 2, "same");
+  await assertMatchesCpu(large, "maxPool 16x32x32x64", "wasm", 0);
+});
+
 Deno.test("MaxPoolGrad on wasm matches cpu", async () => {
-  for (
-    const [size, stride, pad] of [[3, 2, "same"], [2, 2, "valid"], [3, 1, "same"], [
-      3,
-      3,
-      "valid",
-    ]] as const
-  ) {
+  for (const [size, stride, pad] of poolCases) {
     await assertMatchesCpu(() => {
       const x = rand([2, 7, 9, 5], 8) as tf.Tensor4D;
       return tf.grad((t: tf.Tensor) => {

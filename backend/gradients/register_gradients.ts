@@ -23,7 +23,8 @@ let registered: readonly string[] | null = null;
 
 /**
  * Registers `gradientReplacements` once (later calls return the first answer), leaving out
- * those named in `keepStock` ("MeanGrad", ...; "all": every one). Returns the names of the gradients replaced.
+ * those named in `keepStock` ("MeanGrad", ...; "all": every one). Returns the names of the
+ * gradients replaced.
  */
 export function registerGradients(keepStock: readonly string[] = []): readonly string[] {
   if (registered == null) {

@@ -254,6 +254,11 @@ const GEOMETRY_FIELDS = [
   "dilationWidth",
 ] as const;
 
+/** What identifies a primitive's geometry in the cache: every field of `g` and its pads. */
+function geometryKey(g: ConvGeometry): (number | boolean)[] {
+  return [...GEOMETRY_FIELDS.map((f) => g[f]), ...Object.values(g.padInfo)];
+}
+
 /** Throws with the function's name when a oneDNN call fails. */
 function check(name: string, status: number): void {
   if (status !== OK) throw new Error(`oneDNN: ${name} failed with status ${status}`);
@@ -353,8 +358,7 @@ class Library {
       pass,
       fusion.bias ?? false,
       fusion.relu ?? false,
-      ...GEOMETRY_FIELDS.map((f) => g[f]),
-      ...Object.values(g.padInfo),
+      ...geometryKey(g),
     ].join();
     const macs = g.batchSize * g.outHeight * g.outWidth * g.outChannels * g.inChannels *
       g.filterHeight * g.filterWidth;
@@ -379,7 +383,7 @@ class Library {
   }
 
   maxPool(g: ConvGeometry): MaxPoolPrimitives | null {
-    const key = ["maxpool", ...GEOMETRY_FIELDS.map((f) => g[f]), ...Object.values(g.padInfo)];
+    const key = ["maxpool", ...geometryKey(g)];
     this.#useThreads(this.#maxThreads);
     return this.#cached(key.join(), () => this.#maxPool(g));
   }
@@ -387,11 +391,7 @@ class Library {
   maxPoolForward(g: ConvGeometry): Executable<"src" | "dst"> | null {
     const size = g.batchSize * g.inHeight * g.inWidth * g.inChannels;
     const threads = size >= PARALLEL_ELEMENTS ? this.#maxThreads : 1;
-    const key = [
-      "maxpool-forward",
-      ...GEOMETRY_FIELDS.map((f) => g[f]),
-      ...Object.values(g.padInfo),
-    ];
+    const key = ["maxpool-forward", ...geometryKey(g)];
     this.#useThreads(threads);
     return this.#cached(key.join(), () => this.#maxPoolForward(g, threads));
   }
@@ -731,24 +731,26 @@ class Library {
     };
   }
 
-  #maxPool(g: ConvGeometry): MaxPoolPrimitives | null {
-    const lib = this.#lib, keep = new Keep();
+  /**
+   * Max pooling's forward operation descriptor for `g` (`kind`: training records where the
+   * maxima are, inference does not), its NHWC input and output, and its window geometry.
+   */
+  #maxPoolForwardOp(keep: Keep, g: ConvGeometry, kind: number) {
     const [src, dst] = this.#inOut(keep, g);
     const [strides, dilates, padL, padR] = spatial(keep, g);
     const window = keep.ptr(dims(g.filterHeight, g.filterWidth));
     const geometry = [strides, window, dilates, padL, padR] as const;
-    const forwardOp = keep.ptr(new Uint8Array(OP_DESC_BYTES));
+    const op = keep.ptr(new Uint8Array(OP_DESC_BYTES));
     check(
       "dnnl_pooling_v2_forward_desc_init",
-      lib.dnnl_pooling_v2_forward_desc_init(
-        forwardOp,
-        FORWARD_TRAINING,
-        POOLING_MAX,
-        src,
-        dst,
-        ...geometry,
-      ),
+      this.#lib.dnnl_pooling_v2_forward_desc_init(op, kind, POOLING_MAX, src, dst, ...geometry),
     );
+    return { op, src, dst, geometry };
+  }
+
+  #maxPool(g: ConvGeometry): MaxPoolPrimitives | null {
+    const lib = this.#lib, keep = new Keep();
+    const { op: forwardOp, src, dst, geometry } = this.#maxPoolForwardOp(keep, g, FORWARD_TRAINING);
     const forwardPd = this.#primitiveDesc(forwardOp, null, null);
     if (forwardPd == null) return null;
     const backwardOp = keep.ptr(new Uint8Array(OP_DESC_BYTES));
@@ -776,25 +778,7 @@ class Library {
 
   #maxPoolForward(g: ConvGeometry, threads: number): Executable<"src" | "dst"> | null {
     const keep = new Keep();
-    const [src, dst] = this.#inOut(keep, g);
-    const [strides, dilates, padL, padR] = spatial(keep, g);
-    const window = keep.ptr(dims(g.filterHeight, g.filterWidth));
-    const op = keep.ptr(new Uint8Array(OP_DESC_BYTES));
-    check(
-      "dnnl_pooling_v2_forward_desc_init",
-      this.#lib.dnnl_pooling_v2_forward_desc_init(
-        op,
-        FORWARD_INFERENCE,
-        POOLING_MAX,
-        src,
-        dst,
-        strides,
-        window,
-        dilates,
-        padL,
-        padR,
-      ),
-    );
+    const { op, src, dst } = this.#maxPoolForwardOp(keep, g, FORWARD_INFERENCE);
     const pd = this.#primitiveDesc(op, null, null);
     if (pd == null) return null;
     return this.#executable(keep, pd, [
