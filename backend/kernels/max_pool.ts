@@ -13,6 +13,22 @@ import { heapOffset, type WasmHeapBackend } from "../wasm_heap.ts";
 import { runKernel } from "./kernel_util.ts";
 import { oneDnn } from "../native/onednn.ts";
 
+/** The geometry of a max pooling of `shape` (NHWC) with tfjs's attributes. */
+export function poolInfo(
+  shape: readonly number[],
+  attrs: Pick<tf.MaxPoolAttrs, "filterSize" | "strides" | "pad" | "dimRoundingMode">,
+): tf.backend_util.Conv2DInfo {
+  const { filterSize, strides, pad, dimRoundingMode } = attrs;
+  return tf.backend_util.computePool2DInfo(
+    shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+}
+
 /** The kernel config of our MaxPool for the wasm backend. */
 export function maxPoolConfig(backendName: string): tf.KernelConfig {
   const dnnl = oneDnn();
@@ -22,16 +38,8 @@ export function maxPoolConfig(backendName: string): tf.KernelConfig {
     kernelFunc: ({ inputs, attrs, backend }) => {
       const heap = backend as WasmHeapBackend;
       const { x } = inputs as { x: tf.TensorInfo };
-      const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tf.MaxPoolAttrs;
       if (dnnl != null && x.dtype === "float32" && x.shape.length === 4) {
-        const info = tf.backend_util.computePool2DInfo(
-          x.shape as [number, number, number, number],
-          filterSize,
-          strides,
-          1,
-          pad,
-          dimRoundingMode,
-        );
+        const info = poolInfo(x.shape, attrs as unknown as tf.MaxPoolAttrs);
         const pool = dnnl.maxPoolForward(info);
         if (pool != null) {
           const y = heap.makeOutput(info.outShape, "float32");

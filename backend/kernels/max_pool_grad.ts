@@ -11,6 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import { heapOffset, type WasmHeapBackend } from "../wasm_heap.ts";
 import { kernelRunner } from "./kernel_util.ts";
 import { oneDnn } from "../native/onednn.ts";
+import { poolInfo } from "./max_pool.ts";
 
 /** Adds each dy to the first maximum of its pooling window (NHWC). */
 function scatterToMaxima(
@@ -82,18 +83,10 @@ export function maxPoolGradConfig(backendName: string): tf.KernelConfig {
     kernelFunc: ({ inputs, attrs, backend }) => {
       const heap = backend as WasmHeapBackend;
       const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-      const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tf.MaxPoolGradAttrs;
       if (input.dtype !== "float32") {
         return kernelRunner(heap, backendName).run("MaxPoolGrad", inputs, attrs);
       }
-      const info = tf.backend_util.computePool2DInfo(
-        input.shape as [number, number, number, number],
-        filterSize,
-        strides,
-        1,
-        pad,
-        dimRoundingMode,
-      );
+      const info = poolInfo(input.shape, attrs as unknown as tf.MaxPoolGradAttrs);
       const viaDnnl = maxPoolGradDnnl(heap, dy, input, info);
       if (viaDnnl != null) return viaDnnl;
       const dx = heap.makeOutput(input.shape, "float32");
