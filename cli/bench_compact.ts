@@ -29,7 +29,7 @@ export interface CompactRow {
    */
   readonly kernels: string;
   readonly batch: number;
-  /** Median milliseconds of one `predict` plus reading the result back. */
+  /** Median milliseconds of one `predict` plus reading the result back (to the microsecond). */
   readonly dense_ms: number;
   readonly compact_ms: number;
   readonly speedup: number;
@@ -138,8 +138,8 @@ export async function benchCompact(
           backend: tf.getBackend(),
           kernels: options.kernels ?? "ours",
           batch,
-          dense_ms: round(t.a),
-          compact_ms: round(t.b),
+          dense_ms: round(t.a, 3),
+          compact_ms: round(t.b, 3),
           speedup: round(speedup, 3),
           macs_dense: macsDense,
           macs_compact: macsCompact,

@@ -25,6 +25,7 @@ const ENGINE_CPU = 1;
 const STREAM_DEFAULT = 1;
 const ARG = {
   src: 1,
+  src1: 2,
   dst: 17,
   weights: 33,
   bias: 41,
@@ -41,6 +42,9 @@ const ARG = {
 } as const;
 const QUERY = { weights: 131, diffWeights: 132, workspace: 135, implInfo: 8 } as const;
 const POOLING_MAX = 511;
+const BINARY_ADD = 0x1fff0, BINARY_MUL = 0x1fff1, BINARY_SUB = 0x1fff5;
+/** DNNL_ARG_SRC_1 of the binary post-operation `index` (oneDNN 2.x's numbering). */
+const postOpSource = (index: number) => 16384 * (index + 1) + 2;
 /** sizeof(dnnl_memory_desc_t) and sizeof(dnnl_convolution_desc_t) in oneDNN 2.6, rounded up. */
 const MD_BYTES = 1024, OP_DESC_BYTES = 8192;
 
@@ -73,6 +77,8 @@ const symbols = {
     result: i32,
   },
   dnnl_eltwise_forward_desc_init: { parameters: [p, i32, i32, p, "f32", "f32"], result: i32 },
+  dnnl_binary_desc_init: { parameters: [p, i32, p, p, p], result: i32 },
+  dnnl_post_ops_append_binary: { parameters: [p, i32, p], result: i32 },
   dnnl_eltwise_backward_desc_init: { parameters: [p, i32, p, p, "f32", "f32"], result: i32 },
   dnnl_pooling_v2_forward_desc_init: {
     parameters: [p, i32, i32, p, p, p, p, p, p, p],
@@ -615,6 +621,10 @@ class Library {
   }
 
   #batchNormInference(shape: readonly number[], epsilon: number) {
+    if (shape.length === 2 || shape[shape.length - 1] % 16 !== 0) {
+      const affine = this.#channelAffine(shape, epsilon);
+      if (affine != null) return affine;
+    }
     const keep = new Keep();
     const data = this.#channelsLast(keep, shape);
     if (data == null) return null;
@@ -640,6 +650,74 @@ class Library {
       [ARG.scale, vector(), "scale"],
       [ARG.shift, vector(), "shift"],
     ], BATCH_NORM_THREADS);
+  }
+
+  /**
+   * Inference-mode batch normalisation as one binary primitive with two post-operations,
+   * dst = (src - mean) * factor + shift, factor = scale / sqrt(variance + epsilon) computed
+   * before each run: oneDNN's batch norm takes its vectorised kernel only for NHWC widths
+   * that are multiples of 16 and runs a generic loop for the others (the widths pruning
+   * leaves) and for [N, C]; this ran 64x32x32x11 in 0.81-0.84 ms against 1.69 and
+   * 65536x16 in 0.81 against 2.5-2.8. Null where oneDNN has no implementation.
+   */
+  #channelAffine(
+    shape: readonly number[],
+    epsilon: number,
+  ): Executable<BatchNormInferenceOperand> | null {
+    const lib = this.#lib, keep = new Keep();
+    const data = this.#channelsLast(keep, shape);
+    if (data == null) return null;
+    const channels = shape[shape.length - 1];
+    const vectorDims = shape.length === 4 ? [1, channels, 1, 1] : [1, channels];
+    const vector = this.#md(keep, shape.length === 4 ? TAG_NHWC : TAG_NC, ...vectorDims);
+    const op = keep.ptr(new Uint8Array(OP_DESC_BYTES));
+    check(
+      "dnnl_binary_desc_init",
+      lib.dnnl_binary_desc_init(op, BINARY_SUB, data, vector, data),
+    );
+    const attr = outSlot(), ops = outSlot();
+    check("dnnl_primitive_attr_create", lib.dnnl_primitive_attr_create(attr.at));
+    check("dnnl_post_ops_create", lib.dnnl_post_ops_create(ops.at));
+    for (const alg of [BINARY_MUL, BINARY_ADD]) {
+      check(
+        "dnnl_post_ops_append_binary",
+        lib.dnnl_post_ops_append_binary(ops.read(), alg, vector),
+      );
+    }
+    check(
+      "dnnl_primitive_attr_set_post_ops",
+      lib.dnnl_primitive_attr_set_post_ops(attr.read(), ops.read()),
+    );
+    const pd = this.#primitiveDesc(op, attr.read(), null);
+    if (pd == null) return null;
+    const factor = new Float32Array(channels);
+    const factorMemory = this.#memory(vector);
+    check(
+      "dnnl_memory_set_data_handle",
+      lib.dnnl_memory_set_data_handle(factorMemory, keep.ptr(factor)),
+    );
+    return this.#executable<BatchNormInferenceOperand>(
+      keep,
+      pd,
+      [
+        [ARG.src, this.#memory(data), "src"],
+        [ARG.src1, this.#memory(vector), "mean"],
+        [ARG.dst, this.#memory(data), "dst"],
+        [postOpSource(0), factorMemory, ""],
+        [postOpSource(1), this.#memory(vector), "shift"],
+      ],
+      BATCH_NORM_THREADS,
+      {
+        before: (at) => {
+          const variance = new Deno.UnsafePointerView(at("variance")!);
+          const scale = new Deno.UnsafePointerView(at("scale")!);
+          for (let c = 0; c < channels; c++) {
+            const root = Math.fround(Math.sqrt(Math.fround(variance.getFloat32(4 * c) + epsilon)));
+            factor[c] = scale.getFloat32(4 * c) / root;
+          }
+        },
+      },
+    );
   }
 
   #batchNorm(shape: readonly number[], epsilon: number): BatchNormPrimitives | null {
