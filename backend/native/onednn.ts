@@ -676,20 +676,12 @@ class Library {
       "dnnl_binary_desc_init",
       lib.dnnl_binary_desc_init(op, BINARY_SUB, data, vector, data),
     );
-    const attr = outSlot(), ops = outSlot();
-    check("dnnl_primitive_attr_create", lib.dnnl_primitive_attr_create(attr.at));
-    check("dnnl_post_ops_create", lib.dnnl_post_ops_create(ops.at));
-    for (const alg of [BINARY_MUL, BINARY_ADD]) {
-      check(
-        "dnnl_post_ops_append_binary",
-        lib.dnnl_post_ops_append_binary(ops.read(), alg, vector),
-      );
-    }
-    check(
-      "dnnl_primitive_attr_set_post_ops",
-      lib.dnnl_primitive_attr_set_post_ops(attr.read(), ops.read()),
-    );
-    const pd = this.#primitiveDesc(op, attr.read(), null);
+    const attr = this.#postOpsAttr((ops) => {
+      for (const alg of [BINARY_MUL, BINARY_ADD]) {
+        check("dnnl_post_ops_append_binary", lib.dnnl_post_ops_append_binary(ops, alg, vector));
+      }
+    });
+    const pd = this.#primitiveDesc(op, attr, null);
     if (pd == null) return null;
     const factor = new Float32Array(channels);
     const factorMemory = this.#memory(vector);
@@ -866,20 +858,27 @@ class Library {
     ], threads);
   }
 
-  #reluAttr(): Pointer {
+  /** Primitive attributes whose post-operations `append` adds to the list it is given. */
+  #postOpsAttr(append: (ops: Pointer) => void): Pointer {
     const lib = this.#lib;
     const attr = outSlot(), ops = outSlot();
     check("dnnl_primitive_attr_create", lib.dnnl_primitive_attr_create(attr.at));
     check("dnnl_post_ops_create", lib.dnnl_post_ops_create(ops.at));
-    check(
-      "dnnl_post_ops_append_eltwise",
-      lib.dnnl_post_ops_append_eltwise(ops.read(), 1, ELTWISE_RELU, 0, 0),
-    );
+    append(ops.read());
     check(
       "dnnl_primitive_attr_set_post_ops",
       lib.dnnl_primitive_attr_set_post_ops(attr.read(), ops.read()),
     );
     return attr.read();
+  }
+
+  #reluAttr(): Pointer {
+    return this.#postOpsAttr((ops) =>
+      check(
+        "dnnl_post_ops_append_eltwise",
+        this.#lib.dnnl_post_ops_append_eltwise(ops, 1, ELTWISE_RELU, 0, 0),
+      )
+    );
   }
 
   #implementation(pd: Pointer): string {
