@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import * as E from "fp-ts/Either";
 import { pruneToFraction } from "../cli/bench_overhead.ts";
+import { countCost } from "../graph/count_cost.ts";
 import { PEER_MODELS, runLatencyPeer, runPeer } from "../cli/peer.ts";
 import { modelFromSnapshot } from "../snapshot/from_model.ts";
 import type { Snapshot } from "../snapshot/snapshot.ts";
@@ -19,10 +20,8 @@ Deno.test("runPeer() refuses a model the PyTorch reference does not define as ou
 
 await tf.setBackend("cpu");
 
-/** Weights of a snapshot as tfjs's countParams() counts them. */
-function params(snapshot: Snapshot): number {
-  return snapshot.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
-}
+/** Weights of a snapshot as tfjs's countParams() counts them (countCost's count). */
+const params = (snapshot: Snapshot) => expectRight(countCost(snapshot)).params;
 
 Deno.test("runLatencyPeer() times PyTorch networks of the same widths as ours", async () => {
   const snapshots: Snapshot[] = [];

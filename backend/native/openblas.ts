@@ -11,41 +11,16 @@
 
 const ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
 
+const i32 = "i32" as const, f32 = "f32" as const, ptr = "pointer" as const;
 const symbols = {
+  // (order, transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
   cblas_sgemm: {
-    parameters: [
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "f32",
-      "pointer",
-      "i32",
-      "pointer",
-      "i32",
-      "f32",
-      "pointer",
-      "i32",
-    ],
+    parameters: [i32, i32, i32, i32, i32, i32, f32, ptr, i32, ptr, i32, f32, ptr, i32],
     result: "void",
   },
+  // (order, trans, m, n, alpha, A, lda, x, incx, beta, y, incy)
   cblas_sgemv: {
-    parameters: [
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "f32",
-      "pointer",
-      "i32",
-      "pointer",
-      "i32",
-      "f32",
-      "pointer",
-      "i32",
-    ],
+    parameters: [i32, i32, i32, i32, f32, ptr, i32, ptr, i32, f32, ptr, i32],
     result: "void",
   },
   openblas_get_num_threads: { parameters: [], result: "i32" },
