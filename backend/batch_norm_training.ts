@@ -12,8 +12,9 @@
  *   dx = gamma / sqrt(var + eps) * (dy - dbeta / M - xhat * dgamma / M)
  *
  * On wasm with oneDNN both directions are one oneDNN primitive each (kernels
- * `OicsrBatchNormTraining` / `OicsrBatchNormTrainingGrad` on the wasm heap); elsewhere they
- * are five or six tfjs operations. `useBatchNormTraining` routes the training-mode call of
+ * `OicsrBatchNormTraining` / `OicsrBatchNormTrainingGrad` on the wasm heap), on WebGPU five
+ * shaders of ours each (`kernels/batch_norm_wgsl.ts`); elsewhere they are five or six tfjs
+ * operations. `useBatchNormTraining` routes the training-mode call of
  * tfjs-layers' `BatchNormalization` here on the backends it names (the `cpu` backend, our
  * reference, keeps tfjs's own), with the moving statistics updated as tfjs does.
  *
@@ -23,6 +24,8 @@ import * as tf from "@tensorflow/tfjs";
 import { oneDnn } from "./native/onednn.ts";
 import { MOVING_AVERAGE } from "./kernels/fused_updates.ts";
 import { heapOffset, type WasmHeapBackend } from "./wasm_heap.ts";
+import { batchNormTrainingGradWgsl, batchNormTrainingWgsl } from "./kernels/batch_norm_wgsl.ts";
+import type { WebGpuBackendLike } from "./kernels/wgsl.ts";
 
 const FORWARD = "OicsrBatchNormTraining";
 const GRADIENT = "OicsrBatchNormTrainingGrad";
@@ -39,10 +42,12 @@ function leadingAxes(x: tf.Tensor): number[] {
   return [...Array(x.rank - 1).keys()];
 }
 
-/** Whether the native kernels serve `x` on the current backend. */
+/** Whether our kernels serve `x` on the current backend (oneDNN's on wasm, WGSL on webgpu). */
 function native(x: tf.Tensor, epsilon: number): boolean {
-  if (tf.getBackend() !== "wasm" || tf.getKernel(FORWARD, "wasm") == null) return false;
-  return oneDnn()?.batchNorm(x.shape, epsilon) != null;
+  const backend = tf.getBackend();
+  if (tf.getKernel(FORWARD, backend) == null || x.dtype !== "float32") return false;
+  if (backend === "webgpu") return x.rank >= 2;
+  return backend === "wasm" && oneDnn()?.batchNorm(x.shape, epsilon) != null;
 }
 
 /**
@@ -250,6 +255,25 @@ export function useBatchNormTraining(backendName: string): string {
   if (backendName === "wasm" && oneDnn() != null && tf.getKernel(FORWARD, "wasm") == null) {
     tf.registerKernel(forwardKernel());
     tf.registerKernel(gradientKernel());
+  }
+  if (backendName === "webgpu" && tf.getKernel(FORWARD, "webgpu") == null) {
+    for (
+      const [kernelName, run] of [[FORWARD, batchNormTrainingWgsl], [
+        GRADIENT,
+        batchNormTrainingGradWgsl,
+      ]] as const
+    ) {
+      tf.registerKernel({
+        kernelName,
+        backendName,
+        kernelFunc: ({ inputs, attrs, backend }) =>
+          run(
+            backend as unknown as WebGpuBackendLike,
+            inputs as Record<string, tf.TensorInfo>,
+            attrs!.epsilon as number,
+          ),
+      });
+    }
   }
   return "BatchNormTraining";
 }

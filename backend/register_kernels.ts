@@ -22,6 +22,7 @@ import {
   sgdMomentumConfig,
 } from "./kernels/fused_updates.ts";
 import { RELU_GRAD, reluConfig, reluGradConfig } from "./kernels/relu.ts";
+import { movingAverageWgslConfig, sgdMomentumWgslConfig } from "./kernels/fused_updates_wgsl.ts";
 
 /** Replacement kernel factories by backend name, keyed by kernel name. */
 const replacements: Record<string, Record<string, (backendName: string) => tf.KernelConfig>> = {
@@ -46,6 +47,8 @@ const replacements: Record<string, Record<string, (backendName: string) => tf.Ke
   },
   webgpu: {
     Conv2DBackpropFilter: conv2dBackpropFilterConfig,
+    [SGD_MOMENTUM]: sgdMomentumWgslConfig,
+    [MOVING_AVERAGE]: movingAverageWgslConfig,
   },
 };
 

@@ -18,7 +18,7 @@ import { registerGradients } from "./gradients/register_gradients.ts";
 import { keepsStock, registerKernels } from "./register_kernels.ts";
 import { stockBatchNormTraining, useBatchNormTraining } from "./batch_norm_training.ts";
 import { oneDnn } from "./native/onednn.ts";
-import { patchesOnGpu } from "./kernels/conv2d_backprop_filter.ts";
+import { gpuFilterGradient, gpuFilterGradients } from "./kernels/conv2d_backprop_filter.ts";
 import { guardWasmMalloc } from "./wasm_heap.ts";
 import { withWasmThreads } from "./wasm_threads.ts";
 import { openBlas } from "./native/openblas.ts";
@@ -164,9 +164,16 @@ async function useWebgpu(
   const started = await start("webgpu");
   if (E.isLeft(started)) return started;
   const adapter = facts.description + (facts.fallback ? ", fallback" : "");
-  // The patches filter gradient is opt-in: on an H200 it trained ResNet-50 30 % faster than
-  // the convolution formulation, the CIFAR models -21 % to +5 % (README, Throughput).
-  patchesOnGpu.enabled = Deno.env.get("OICSR_GPU_FILTER_GRAD") === "patches";
+  // Our filter-gradient shader unless OICSR_GPU_FILTER_GRAD names another (to compare them).
+  const formulation = Deno.env.get("OICSR_GPU_FILTER_GRAD") ?? "wgsl";
+  const known = gpuFilterGradients.find((f) => f === formulation);
+  if (known === undefined) {
+    return E.left(backendInitFailed(
+      "webgpu",
+      `OICSR_GPU_FILTER_GRAD is "${formulation}", expected one of ${gpuFilterGradients.join(", ")}`,
+    ));
+  }
+  gpuFilterGradient.formulation = known;
   const kernels = [
     ...registerKernels("webgpu", options.keepStock),
     ...registerGradients(options.keepStock),

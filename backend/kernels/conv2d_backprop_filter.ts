@@ -23,12 +23,20 @@ import { openBlas } from "../native/openblas.ts";
 import { conv2dBackpropFilterDnnl } from "../native/conv2d_dnnl.ts";
 import { oneDnn } from "../native/onednn.ts";
 import { conv2dBackpropFilterPatches } from "./conv2d_backprop_filter_patches.ts";
+import { conv2dBackpropFilterWgsl } from "./conv2d_backprop_filter_wgsl.ts";
+import type { WebGpuBackendLike } from "./wgsl.ts";
+
+/** The formulations of the filter gradient WebGPU can take. */
+export const gpuFilterGradients = ["wgsl", "conv", "patches"] as const;
 
 /**
- * Whether WebGPU takes the patches formulation (`conv2d_backprop_filter_patches.ts`) or the
- * convolution below; `selectBackend` sets it from `OICSR_GPU_FILTER_GRAD=patches`.
+ * Which formulation WebGPU takes: our shader (`conv2d_backprop_filter_wgsl.ts`, the default),
+ * the convolution below or the patches product (`conv2d_backprop_filter_patches.ts`);
+ * `selectBackend` sets it from `OICSR_GPU_FILTER_GRAD`.
  */
-export const patchesOnGpu = { enabled: false };
+export const gpuFilterGradient: { formulation: typeof gpuFilterGradients[number] } = {
+  formulation: "wgsl",
+};
 
 /**
  * The kernel config of our filter gradient for `backendName` ("wasm" or "webgpu"). On wasm
@@ -51,8 +59,10 @@ export function conv2dBackpropFilterConfig(backendName: string): tf.KernelConfig
       if (blas != null && blasFilterGradientApplies(a)) {
         return conv2dBackpropFilterBlas(k, blas, x, dy, a);
       }
-      if (backendName === "webgpu" && patchesOnGpu.enabled) {
-        return conv2dBackpropFilterPatches(k, x, dy, a);
+      if (backendName === "webgpu" && a.dataFormat !== "NCHW") {
+        const how = gpuFilterGradient.formulation;
+        if (how === "wgsl") return conv2dBackpropFilterWgsl(backend as WebGpuBackendLike, x, dy, a);
+        if (how === "patches") return conv2dBackpropFilterPatches(k, x, dy, a);
       }
       return chooseFilterGradient(x, attrs as unknown as tf.Conv2DBackpropFilterAttrs)(
         k,
