@@ -20,9 +20,15 @@ import {
   movingAverageConfig,
   SGD_MOMENTUM,
   sgdMomentumConfig,
+  SUM_ALL,
 } from "./kernels/fused_updates.ts";
 import { RELU_GRAD, reluConfig, reluGradConfig } from "./kernels/relu.ts";
-import { movingAverageWgslConfig, sgdMomentumWgslConfig } from "./kernels/fused_updates_wgsl.ts";
+import {
+  movingAverageWgslConfig,
+  reluGradWgslConfig,
+  sgdMomentumWgslConfig,
+  sumAllWgslConfig,
+} from "./kernels/fused_wgsl.ts";
 
 /** Replacement kernel factories by backend name, keyed by kernel name. */
 const replacements: Record<string, Record<string, (backendName: string) => tf.KernelConfig>> = {
@@ -49,6 +55,8 @@ const replacements: Record<string, Record<string, (backendName: string) => tf.Ke
     Conv2DBackpropFilter: conv2dBackpropFilterConfig,
     [SGD_MOMENTUM]: sgdMomentumWgslConfig,
     [MOVING_AVERAGE]: movingAverageWgslConfig,
+    [RELU_GRAD]: reluGradWgslConfig,
+    [SUM_ALL]: sumAllWgslConfig,
   },
 };
 

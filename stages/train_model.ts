@@ -12,6 +12,7 @@ import type { RegularizerOptions, RegularizerTerms } from "./regularizer.ts";
 import { bindRegularizer, type BoundRegularizer } from "./regularizer_grads.ts";
 import { learningRate, type Schedule } from "./schedule.ts";
 import { sgdMomentum, type SgdOptions } from "./sgd.ts";
+import { SUM_ALL } from "../backend/kernels/fused_updates.ts";
 
 /** Options of a training run; all of them go into the snapshot's lineage. */
 export interface TrainOptions {
@@ -131,7 +132,11 @@ export function makeTrainStep(
         grads[name] = grads[name] === undefined ? g : tf.add(grads[name], g);
       }
       sgd.step(grads, lr);
-      const sum = tf.addN(variables.map((v) => tf.sum(v)));
+      // Every weight's sum, to stop at the first step that makes one not finite: one kernel
+      // where the backend has it (webgpu), else a sum per variable and their sum.
+      const sum = tf.getKernel(SUM_ALL, tf.getBackend()) != null
+        ? tf.engine().runKernel(SUM_ALL, variables as unknown as tf.NamedTensorMap) as tf.Scalar
+        : tf.addN(variables.map((v) => tf.sum(v)));
       return tf.stack([value, extra?.value ?? tf.scalar(0), sum]);
     });
     const [loss, penaltyValue, weightSum] = await lossTensor.data();

@@ -201,3 +201,44 @@ Deno.test({
     assert.equal(got.kernels.filter((k) => k === "OicsrMovingAverage").length, 2);
   },
 });
+
+Deno.test({
+  name: "ReLU's gradient on webgpu is one kernel of ours with cpu's values",
+  ignore: gpu._tag === "Left",
+  fn: async () => {
+    const build = () => {
+      // Exact zeros in x: their gradient is 0, as tfjs's step(x) gives.
+      const x = tf.mul(tf.round(tf.mul(seeded([70000], 5), 3)), 0.5);
+      return [tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.relu(t), seeded([70000], 6))))(x)];
+    };
+    const want = await runOn("cpu", build);
+    const got = await runOn("webgpu", build);
+    assertClose(got.values, want.values, "relu gradient", 0);
+    assert.ok(got.kernels.includes("OicsrReluGrad"), got.kernels.join());
+    assert.ok(!got.kernels.includes("Step"), got.kernels.join());
+  },
+});
+
+Deno.test({
+  name: "OicsrSumAll on webgpu sums every value of 1 to 20 tensors, as cpu's sum of sums",
+  ignore: gpu._tag === "Left",
+  fn: async () => {
+    // 1, 7 and 13 fill whole dispatches (7, then 6 more each); 8 and 20 leave part of one.
+    for (const count of [1, 7, 8, 13, 20]) {
+      const shapes = [...Array(count).keys()].map((i) => i % 3 === 0 ? [3, 3, 4, 5] : [i * 97 + 1]);
+      const tensors = () => shapes.map((s, i) => seeded(s, 70 + i));
+      const want = await runOn("cpu", () => [tf.addN(tensors().map((t) => tf.sum(t)))]);
+      const got = await runOn(
+        "webgpu",
+        () => [
+          tf.engine().runKernel(
+            "OicsrSumAll",
+            tensors() as unknown as tf.NamedTensorMap,
+          ) as tf.Tensor,
+        ],
+      );
+      assert.deepEqual(got.values[0].length, 1);
+      assertClose(got.values, want.values, `${count} tensors`, 1e-5);
+    }
+  },
+});

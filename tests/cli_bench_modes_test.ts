@@ -191,3 +191,28 @@ Deno.test("bench --memory refuses more than one model", async () => {
   assert.equal(code, 2);
   assert.match(stderr, /--memory measures one model on one backend per process/);
 });
+
+Deno.test("bench --profile on webgpu counts the shaders a step runs: ours fewer than tfjs's", async () => {
+  const dispatches = async (extra: string[]) => {
+    const { code, stdout, stderr } = await runCommand("bench", [
+      "--profile",
+      "--backend",
+      "webgpu",
+      "--model",
+      "cifarnet",
+      "--batch",
+      "2",
+      ...extra,
+    ]);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /one training step of batch 2: \d+ ms in kernels/);
+    const found = stdout.match(/WebGPU dispatches \(shaders run\) a training step: (\d+)/);
+    assert.ok(found, stdout);
+    return Number(found[1]);
+  };
+  const ours = await dispatches([]), stock = await dispatches(["--stock", "all"]);
+  // CifarNet has 10 variables: our kernels take the optimizer's five or so dispatches per
+  // variable to two, the ReLU gradient's two to one and the weights' sum (11) to two, and add
+  // one for each of the two filter gradients (the sum of its partial products): 130 -> 89.
+  assert.ok(ours > 40 && ours <= stock - 30, `ours ${ours}, tfjs's ${stock}`);
+});

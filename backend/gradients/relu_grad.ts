@@ -9,7 +9,7 @@ import { RELU_GRAD } from "../kernels/relu.ts";
 
 /**
  * Gradient config for the `Relu` kernel (float32 inputs; others keep the cast). Where the
- * backend has our `OicsrReluGrad` kernel (wasm), that one kernel does it.
+ * backend has our `OicsrReluGrad` kernel (wasm, webgpu), that one kernel does it.
  */
 export const reluGradConfig: tf.GradConfig = {
   kernelName: tf.Relu,

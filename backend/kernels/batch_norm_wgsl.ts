@@ -14,10 +14,11 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import {
+  disposeData,
+  elementwiseWgsl,
   FLAT_INDEX,
   flatWorkgroups,
   runWgsl,
-  type UniformValue,
   type WebGpuBackendLike,
 } from "./wgsl.ts";
 
@@ -167,53 +168,8 @@ function channelSums(
     [parts],
     [{ type: "int32", data: [perChunk] }, { type: "int32", data: [rows] }],
   );
-  dispose(backend, parts);
+  disposeData(backend, parts);
   return merged;
-}
-
-/** One thread per value of `like`'s shape computing `expression` (c is the channel). */
-function perValue(
-  backend: WebGpuBackendLike,
-  key: string,
-  like: readonly number[],
-  inputs: Record<string, tf.TensorInfo>,
-  uniforms: Record<string, number>,
-  expression: string,
-): tf.TensorInfo {
-  const size = like.reduce((a, b) => a * b, 1);
-  const names = Object.keys(inputs), fields = Object.keys(uniforms);
-  const values: UniformValue[] = [
-    ...fields.map((f) => ({ type: "float32" as const, data: [uniforms[f]] })),
-    { type: "int32", data: [size] },
-    { type: "int32", data: [like[like.length - 1]] },
-  ];
-  return runWgsl(
-    backend,
-    {
-      key,
-      inputs: names,
-      outputShape: like,
-      workgroupSize: [256, 1, 1],
-      workgroups: flatWorkgroups(size),
-      uniforms: fields.map((f) => `${f} : f32,`).join(" ") + " size : i32, channels : i32,",
-      code: `
-fn main() {
-  let i = ${FLAT_INDEX};
-  if (i < uniforms.size) {
-    let c = i % uniforms.channels;
-    result[i] = ${expression};
-  }
-}
-`,
-    },
-    names.map((n) => inputs[n]),
-    values,
-  );
-}
-
-function dispose(backend: WebGpuBackendLike, ...infos: tf.TensorInfo[]): void {
-  const b = backend as unknown as { disposeData(id: tf.DataId): void };
-  for (const info of infos) b.disposeData(info.dataId);
 }
 
 /** Inputs x, scale, offset; outputs y, mean, variance (biased), as the wasm kernel. */
@@ -225,7 +181,7 @@ export function batchNormTrainingWgsl(
   const { x, scale, offset } = inputs;
   const c = x.shape[x.shape.length - 1];
   const stats = channelSums(backend, "moments", { x });
-  const y = perValue(
+  const y = elementwiseWgsl(
     backend,
     "bn_apply",
     x.shape,
@@ -233,9 +189,16 @@ export function batchNormTrainingWgsl(
     { epsilon },
     "(x[i] - stats[c]) * (scale[c] * inverseSqrt(stats[uniforms.channels + c] + uniforms.epsilon)) + offset[c]",
   );
-  const mean = perValue(backend, "bn_row0", [c], { stats }, {}, "stats[c]");
-  const variance = perValue(backend, "bn_row1", [c], { stats }, {}, "stats[uniforms.channels + c]");
-  dispose(backend, stats);
+  const mean = elementwiseWgsl(backend, "bn_row0", [c], { stats }, {}, "stats[c]");
+  const variance = elementwiseWgsl(
+    backend,
+    "bn_row1",
+    [c],
+    { stats },
+    {},
+    "stats[uniforms.channels + c]",
+  );
+  disposeData(backend, stats);
   return [y, mean, variance];
 }
 
@@ -249,7 +212,7 @@ export function batchNormTrainingGradWgsl(
   const c = x.shape[x.shape.length - 1];
   const rows = x.shape.reduce((a, b) => a * b, 1) / c;
   const sums = channelSums(backend, "grad", { x, dy, mean });
-  const dx = perValue(
+  const dx = elementwiseWgsl(
     backend,
     "bn_grad_x",
     x.shape,
@@ -258,7 +221,7 @@ export function batchNormTrainingGradWgsl(
     `scale[c] * inverseSqrt(variance[c] + uniforms.epsilon) * (dy[i] - sums[c] / uniforms.count -
       (x[i] - mean[c]) * sums[uniforms.channels + c] / ((variance[c] + uniforms.epsilon) * uniforms.count))`,
   );
-  const dScale = perValue(
+  const dScale = elementwiseWgsl(
     backend,
     "bn_grad_scale",
     [c],
@@ -266,7 +229,7 @@ export function batchNormTrainingGradWgsl(
     { epsilon },
     "sums[uniforms.channels + c] * inverseSqrt(variance[c] + uniforms.epsilon)",
   );
-  const dOffset = perValue(backend, "bn_row0", [c], { stats: sums }, {}, "stats[c]");
-  dispose(backend, sums);
+  const dOffset = elementwiseWgsl(backend, "bn_row0", [c], { stats: sums }, {}, "stats[c]");
+  disposeData(backend, sums);
   return [dx, dScale, dOffset];
 }

@@ -18,6 +18,8 @@ import type { WasmHeapBackend } from "../wasm_heap.ts";
 
 export const SGD_MOMENTUM = "OicsrSgdMomentum";
 export const MOVING_AVERAGE = "OicsrMovingAverage";
+/** The sum of every value of every input (the weights a step checks); WebGPU only. */
+export const SUM_ALL = "OicsrSumAll";
 
 const f = Math.fround;
 

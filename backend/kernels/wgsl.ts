@@ -102,6 +102,53 @@ export function flatWorkgroups(size: number): [number, number, number] {
 export const FLAT_INDEX =
   "(i32(workgroupId.y) * i32(numWorkgroups.x) + i32(workgroupId.x)) * 256 + i32(localIndex)";
 
+/**
+ * One thread per value of `shape` computing `expression`, in which `i` is the value's index,
+ * `c` its index along the last axis, inputs are read by name (`x[i]`, `scale[c]`) and each
+ * float of `uniforms` is `uniforms.<name>`.
+ */
+export function elementwiseWgsl(
+  backend: WebGpuBackendLike,
+  key: string,
+  shape: readonly number[],
+  inputs: Record<string, tf.TensorInfo>,
+  uniforms: Record<string, number>,
+  expression: string,
+): tf.TensorInfo {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const names = Object.keys(inputs), fields = Object.keys(uniforms);
+  return runWgsl(
+    backend,
+    {
+      key,
+      inputs: names,
+      outputShape: shape,
+      workgroupSize: [256, 1, 1],
+      workgroups: flatWorkgroups(size),
+      uniforms: fields.map((f) => `${f} : f32,`).join(" ") + " size : i32, channels : i32,",
+      code: `
+fn main() {
+  let i = ${FLAT_INDEX};
+  if (i < uniforms.size) {
+    let c = i % uniforms.channels;
+    result[i] = ${expression};
+  }
+}
+`,
+    },
+    names.map((n) => inputs[n]),
+    [
+      ...fields.map((f) => ({ type: "float32" as const, data: [uniforms[f]] })),
+      ...ints(size, shape.length === 0 ? 1 : shape[shape.length - 1]),
+    ],
+  );
+}
+
+/** Frees an intermediate result of a kernel of ours. */
+export function disposeData(backend: WebGpuBackendLike, info: tf.TensorInfo): void {
+  (backend as unknown as { disposeData(id: tf.DataId): void }).disposeData(info.dataId);
+}
+
 /** An int32 uniform per value, in order. */
 export function ints(...values: number[]): UniformValue[] {
   return values.map((v) => ({ type: "int32", data: [v] }));
