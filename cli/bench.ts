@@ -19,12 +19,26 @@ import { overheadMode } from "./bench_overhead.ts";
 import { PEER_MODELS, runPeer } from "./peer.ts";
 import { reportStop } from "./stop.ts";
 
-/** Images per second of `run` (one call = one batch) after warm-up, over `seconds`. */
-async function rate(run: () => Promise<unknown>, batch: number, seconds: number) {
+/**
+ * Images per second of `run` (one call = one batch) after warm-up, over `seconds`. `lagged`:
+ * each call is awaited after the next one starts, as `trainModel` trains on WebGPU.
+ */
+async function rate(
+  run: () => Promise<unknown>,
+  batch: number,
+  seconds: number,
+  lagged = false,
+) {
   for (let i = 0; i < 2; i++) await run();
   const start = performance.now();
-  let n = 0;
-  while (n < 3 || performance.now() - start < seconds * 1000) await run(), n++;
+  let n = 0, inFlight: Promise<unknown> = Promise.resolve();
+  while (n < 3 || performance.now() - start < seconds * 1000) {
+    const next = run();
+    next.catch(() => {}); // awaited below or on the next turn
+    await (lagged ? inFlight : next);
+    inFlight = next, n++;
+  }
+  await inFlight;
   return n * batch / ((performance.now() - start) / 1000);
 }
 
@@ -44,11 +58,23 @@ function setUp(model: string, batch: number) {
   return { net, x, y, trainer, shape };
 }
 
+/** Training images/s of `trainer`'s steps on one batch, read one behind on WebGPU as `trainModel` does. */
+function trainingRate(
+  trainer: ReturnType<typeof makeTrainStep>,
+  x: Float32Array,
+  y: Int32Array,
+  batch: number,
+  seconds: number,
+): Promise<number> {
+  const lagged = tf.getBackend() === "webgpu";
+  return rate(() => trainer.step(x, y, batch, 0.01), batch, seconds, lagged);
+}
+
 /** Training images/s of a fresh `model` at `batch` over `seconds` (as `measure` takes it). */
 async function trainRate(model: string, batch: number, seconds: number): Promise<number> {
   const { net, x, y, trainer } = setUp(model, batch);
   try {
-    return await rate(() => trainer.step(x, y, batch, 0.01), batch, seconds);
+    return await trainingRate(trainer, x, y, batch, seconds);
   } finally {
     trainer.dispose();
     net.dispose();
@@ -69,7 +95,7 @@ async function measure(model: string, batch: number, seconds: number) {
   const { net, x, y, trainer, shape } = setUp(model, batch);
   const macs = macsOf(net);
   const before = tf.memory().numTensors;
-  const train = await rate(() => trainer.step(x, y, batch, 0.01), batch, seconds);
+  const train = await trainingRate(trainer, x, y, batch, seconds);
   const leaked = tf.memory().numTensors - before;
   trainer.dispose();
   const input = tf.tensor4d(x, [batch, ...shape]);

@@ -180,6 +180,36 @@ export async function trainModel(
   const totalSteps = perEpoch * options.epochs;
   const start = performance.now();
   let step = 0, images = 0, epochLoss = 0, epochPenalty = 0;
+  // On WebGPU step t's numbers are read after step t + 1 is dispatched: under Deno every read
+  // from the GPU waits 10 ms or more (see README, Backends), which the next step's dispatch
+  // hides. The steps run in the same order either way, so every number is the same; elsewhere
+  // a step is read at once (nothing to hide, and no step in flight when `onStep` runs).
+  const lagged = tf.getBackend() === "webgpu";
+  let pending: { result: Promise<StepResult>; epoch: number; lr: number; size: number } | null =
+    null;
+  const settle = async (): Promise<Diverged | null> => {
+    if (pending === null) return null;
+    const { result, epoch, lr, size } = pending;
+    pending = null;
+    const { loss, penalty, weightSum } = await result;
+    if (![loss, penalty, weightSum].every(Number.isFinite)) {
+      return diverged(step, epoch, { loss, penalty }, options);
+    }
+    step++, images += size, epochLoss += loss, epochPenalty += penalty;
+    const imagesPerSecond = images / ((performance.now() - start) / 1000);
+    onStep({
+      epoch: epoch + 1,
+      epochs: options.epochs,
+      step,
+      totalSteps,
+      loss,
+      lr,
+      imagesPerSecond,
+      etaSeconds: (totalSteps - step) * options.batchSize / imagesPerSecond,
+    });
+    return null;
+  };
+  let dispatched = 0;
   try {
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       epochLoss = 0, epochPenalty = 0;
@@ -195,27 +225,22 @@ export async function trainModel(
       let inEpoch = 0;
       for await (const batch of stream) {
         if (inEpoch === perEpoch) break;
-        const lr = learningRate(options.schedule, options.lr, step, totalSteps);
-        const { loss, penalty, weightSum } = await trainStep(batch.x, batch.y, batch.size, lr);
-        if (![loss, penalty, weightSum].every(Number.isFinite)) {
-          return E.left(diverged(step, epoch, { loss, penalty }, options));
-        }
-        step++, inEpoch++, images += batch.size, epochLoss += loss, epochPenalty += penalty;
-        const seconds = (performance.now() - start) / 1000;
-        const imagesPerSecond = images / seconds;
-        onStep({
-          epoch: epoch + 1,
-          epochs: options.epochs,
-          step,
-          totalSteps,
-          loss,
-          lr,
-          imagesPerSecond,
-          etaSeconds: (totalSteps - step) * options.batchSize / imagesPerSecond,
-        });
+        const lr = learningRate(options.schedule, options.lr, dispatched, totalSteps);
+        const result = trainStep(batch.x, batch.y, batch.size, lr);
+        // Awaited below; handled now so that a failing step is not an unhandled rejection
+        // (fatal in Deno) while the previous one settles.
+        result.catch(() => {});
+        dispatched++, inEpoch++;
+        const previous = lagged ? await settle() : null;
+        pending = { result, epoch, lr, size: batch.size };
+        const stop = previous ?? (lagged ? null : await settle());
+        if (stop !== null) return E.left(stop);
       }
+      const stop = await settle();
+      if (stop !== null) return E.left(stop);
     }
   } finally {
+    await pending?.result;
     dispose();
   }
   const seconds = (performance.now() - start) / 1000;

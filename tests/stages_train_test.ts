@@ -109,3 +109,28 @@ Deno.test("train() gives the same snapshot every time in one process (weight dec
   }
   assert.equal(new Set(ids).size, 1, ids.join(", "));
 });
+
+Deno.test("on webgpu, where a step is read after the next one is dispatched: every step reported once, in order; the same weights every run; divergence stops at its step", async () => {
+  await use("webgpu");
+  const start = tf.memory().numTensors;
+  const initial = await smallSnapshot();
+  const options = quickTraining({ stepsPerEpoch: 2, epochs: 2 });
+  const runs = [];
+  for (let i = 0; i < 2; i++) {
+    const reports: StepReport[] = [];
+    const trained = await train(initial, data, options, {
+      ...testEnv(),
+      onStep: (r) => reports.push(r),
+    })();
+    assert.ok(E.isRight(trained), "training must not diverge");
+    assert.deepEqual(reports.map((r) => [r.epoch, r.step]), [[1, 1], [1, 2], [2, 3], [2, 4]]);
+    runs.push(trained.right.meta.id);
+  }
+  assert.equal(runs[0], runs[1]);
+  const model = smallNet();
+  const result = await trainModel(model, data, quickTraining({ lr: 1e38 }));
+  assert.ok(E.isLeft(result), "a learning rate of 1e38 must diverge");
+  assert.match(result.left.message, /^Training diverged at step [0-2] \(epoch 1\)/);
+  model.dispose();
+  assert.equal(tf.memory().numTensors, start, "the step in flight is freed too");
+});
