@@ -173,6 +173,23 @@ function gradientKernel(): tf.KernelConfig {
   };
 }
 
+/** `kernelName` on WebGPU, computed by `run` (a function of `kernels/batch_norm_wgsl.ts`). */
+function webgpuKernel(
+  kernelName: string,
+  run: typeof batchNormTrainingWgsl,
+): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName: "webgpu",
+    kernelFunc: ({ inputs, attrs, backend }) =>
+      run(
+        backend as unknown as WebGpuBackendLike,
+        inputs as Record<string, tf.TensorInfo>,
+        attrs!.epsilon as number,
+      ),
+  };
+}
+
 /** What of tfjs-layers' BatchNormalization the replacement reads. */
 interface BatchNormLayer {
   readonly axis: number;
@@ -196,7 +213,7 @@ const routed = { backends: new Set<string>(), stockCall: null as LayerCall | nul
 
 /**
  * moving <- moving - (moving - value) * (1 - momentum), as tfjs-layers updates it; one fused
- * kernel where the backend has it (wasm), same numbers.
+ * kernel where the backend has it (wasm: the same numbers; webgpu).
  */
 function updateMoving(variable: tf.LayerVariable, value: tf.Tensor, momentum: number): void {
   tf.tidy(() => {
@@ -241,7 +258,7 @@ function call(
 /**
  * Routes training-mode calls of tfjs-layers' `BatchNormalization` to `batchNormTraining`
  * while `backendName` is the active backend, and registers the wasm kernels where oneDNN is
- * installed. Idempotent. Returns the name our replacement is listed under.
+ * installed and the WebGPU shaders. Idempotent. Returns the name our replacement is listed under.
  */
 export function useBatchNormTraining(backendName: string): string {
   const prototype = Object.getPrototypeOf(tf.layers.batchNormalization({})) as {
@@ -257,23 +274,8 @@ export function useBatchNormTraining(backendName: string): string {
     tf.registerKernel(gradientKernel());
   }
   if (backendName === "webgpu" && tf.getKernel(FORWARD, "webgpu") == null) {
-    for (
-      const [kernelName, run] of [[FORWARD, batchNormTrainingWgsl], [
-        GRADIENT,
-        batchNormTrainingGradWgsl,
-      ]] as const
-    ) {
-      tf.registerKernel({
-        kernelName,
-        backendName,
-        kernelFunc: ({ inputs, attrs, backend }) =>
-          run(
-            backend as unknown as WebGpuBackendLike,
-            inputs as Record<string, tf.TensorInfo>,
-            attrs!.epsilon as number,
-          ),
-      });
-    }
+    tf.registerKernel(webgpuKernel(FORWARD, batchNormTrainingWgsl));
+    tf.registerKernel(webgpuKernel(GRADIENT, batchNormTrainingGradWgsl));
   }
   return "BatchNormTraining";
 }

@@ -2,8 +2,9 @@
 # On a Linux machine with an NVIDIA GPU (Vulkan through the driver, PyTorch with CUDA, no
 # Deno, no network): trains ResNet-20 and ResNet-56 through Deno's WebGPU (our kernels, then
 # tfjs as published) and PyTorch on the same GPU in the same run, and prints images/s and the
-# ratios; then where one ResNet-20 training step's time goes, and dense against compact latency
-# of ResNet-56 and CifarNet on WebGPU (issue 6's goal 3). Needs .gpu/ from tools/gpu/pack.sh.
+# ratios; first how long one read from the GPU takes there, last where one ResNet-20 training
+# step's time goes and dense against compact latency of ResNet-56 and CifarNet on WebGPU (issue
+# 6's goal 3). Needs .gpu/ from tools/gpu/pack.sh.
 # About three minutes; every step is bounded, so one that hangs does not take the others.
 #   bash tools/gpu/run.sh [models] [seconds]      (default: resnet20,resnet56 4)
 #   OICSR_GPU_SKIP=compact,profile,stock leaves those steps out.
@@ -24,6 +25,8 @@ deno=/tmp/oicsr-deno
 xz -dc .gpu/deno.xz >"$deno" && chmod +x "$deno"
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | sed 's/^/gpu: /'
 bench() { timeout 150 "$deno" run -A .gpu/bench.js --backend webgpu "$@"; }
+step "one read from the GPU (Deno's mapAsync)"
+timeout 60 "$deno" run -A .gpu/readback.js | tee "$out/readback.txt"
 
 IFS=, read -ra names <<<"$models"
 step "WebGPU, our kernels"
