@@ -58,7 +58,10 @@ function setUp(model: string, batch: number) {
   return { net, x, y, trainer, shape };
 }
 
-/** Training images/s of `trainer`'s steps on one batch, read one behind on WebGPU as `trainModel` does. */
+/**
+ * Training images/s of `trainer`'s steps on one batch, each read after the next one starts on
+ * WebGPU, as `trainModel` trains there.
+ */
 function trainingRate(
   trainer: ReturnType<typeof makeTrainStep>,
   x: Float32Array,

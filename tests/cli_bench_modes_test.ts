@@ -14,6 +14,8 @@ import { expectRight, runCommand } from "./_helpers.ts";
 import { testEnv } from "./_fixtures.ts";
 
 await tf.setBackend("cpu");
+/** No WebGPU adapter here (not even a software one): the WebGPU tests are skipped. */
+const noGpu = (await navigator.gpu?.requestAdapter()) == null;
 
 /** Runs `deno task bench` with `args` in a subprocess; its exit code, JSON lines and stderr. */
 async function runBench(args: string[]) {
@@ -192,27 +194,58 @@ Deno.test("bench --memory refuses more than one model", async () => {
   assert.match(stderr, /--memory measures one model on one backend per process/);
 });
 
-Deno.test("bench --profile on webgpu counts the shaders a step runs: ours fewer than tfjs's", async () => {
-  const dispatches = async (extra: string[]) => {
-    const { code, stdout, stderr } = await runCommand("bench", [
-      "--profile",
-      "--backend",
-      "webgpu",
-      "--model",
-      "cifarnet",
-      "--batch",
-      "2",
-      ...extra,
-    ]);
-    assert.equal(code, 0, stderr);
-    assert.match(stdout, /one training step of batch 2: \d+ ms in kernels/);
-    const found = stdout.match(/WebGPU dispatches \(shaders run\) a training step: (\d+)/);
-    assert.ok(found, stdout);
-    return Number(found[1]);
-  };
-  const ours = await dispatches([]), stock = await dispatches(["--stock", "all"]);
-  // CifarNet has 10 variables: our kernels take the optimizer's five or so dispatches per
-  // variable to two, the ReLU gradient's two to one and the weights' sum (11) to two, and add
-  // one for each of the two filter gradients (the sum of its partial products): 130 -> 89.
-  assert.ok(ours > 40 && ours <= stock - 30, `ours ${ours}, tfjs's ${stock}`);
+Deno.test({
+  name: "bench --profile on webgpu counts the shaders a step runs: ours fewer than tfjs's",
+  ignore: noGpu,
+  fn: async () => {
+    const dispatches = async (extra: string[]) => {
+      const { code, stdout, stderr } = await runCommand("bench", [
+        "--profile",
+        "--backend",
+        "webgpu",
+        "--model",
+        "cifarnet",
+        "--batch",
+        "2",
+        ...extra,
+      ]);
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, /one training step of batch 2: \d+ ms in kernels/);
+      const found = stdout.match(/WebGPU dispatches \(shaders run\) a training step: (\d+)/);
+      assert.ok(found, stdout);
+      return Number(found[1]);
+    };
+    const ours = await dispatches([]), stock = await dispatches(["--stock", "all"]);
+    // CifarNet has 10 variables: our kernels take the optimizer's five or so dispatches per
+    // variable to two, the ReLU gradient's two to one and the weights' sum (11) to two, and add
+    // one for each of the two filter gradients (the sum of its partial products): 130 -> 89.
+    assert.ok(ours > 40 && ours <= stock - 30, `ours ${ours}, tfjs's ${stock}`);
+  },
+});
+
+Deno.test({
+  name: "an unknown OICSR_GPU_FILTER_GRAD stops WebGPU with a message naming it and the choices",
+  ignore: noGpu,
+  fn: async () => {
+    Deno.env.set("OICSR_GPU_FILTER_GRAD", "fastest");
+    try {
+      const { stderr } = await runCommand("bench", [
+        "--backend",
+        "webgpu",
+        "--model",
+        "cifarnet",
+        "--batch",
+        "2",
+        "--seconds",
+        "0.1",
+        "--no-peer",
+      ]);
+      assert.match(
+        stderr,
+        /OICSR_GPU_FILTER_GRAD is "fastest", expected one of wgsl, conv, patches/,
+      );
+    } finally {
+      Deno.env.delete("OICSR_GPU_FILTER_GRAD");
+    }
+  },
 });

@@ -110,7 +110,8 @@ Deno.test("train() gives the same snapshot every time in one process (weight dec
   assert.equal(new Set(ids).size, 1, ids.join(", "));
 });
 
-Deno.test("on webgpu, where a step is read after the next one is dispatched: every step reported once, in order; the same weights every run; divergence stops at its step", async () => {
+// On WebGPU a step is read after the next one is dispatched (trainModel).
+Deno.test("trainModel() on webgpu: each step reported once, in order; same weights; stops at divergence", async () => {
   await use("webgpu");
   const start = tf.memory().numTensors;
   const initial = await smallSnapshot();

@@ -187,7 +187,8 @@ export function batchNormTrainingWgsl(
     x.shape,
     { x, stats, scale, offset },
     { epsilon },
-    "(x[i] - stats[c]) * (scale[c] * inverseSqrt(stats[uniforms.channels + c] + uniforms.epsilon)) + offset[c]",
+    `(x[i] - stats[c]) *
+      (scale[c] * inverseSqrt(stats[uniforms.channels + c] + uniforms.epsilon)) + offset[c]`,
   );
   const mean = elementwiseWgsl(backend, "bn_row0", [c], { stats }, {}, "stats[c]");
   const variance = elementwiseWgsl(
@@ -219,7 +220,8 @@ export function batchNormTrainingGradWgsl(
     { x, dy, scale, mean, variance, sums },
     { epsilon, count: rows },
     `scale[c] * inverseSqrt(variance[c] + uniforms.epsilon) * (dy[i] - sums[c] / uniforms.count -
-      (x[i] - mean[c]) * sums[uniforms.channels + c] / ((variance[c] + uniforms.epsilon) * uniforms.count))`,
+      (x[i] - mean[c]) * sums[uniforms.channels + c] /
+        ((variance[c] + uniforms.epsilon) * uniforms.count))`,
   );
   const dScale = elementwiseWgsl(
     backend,
