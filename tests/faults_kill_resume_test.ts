@@ -70,7 +70,9 @@ Deno.test("deno task prune killed at any moment (30 seeded trials) resumes to th
   const failed = report.failures.map((f) => `trial ${f.index}: ${f.problems.join("; ")}`);
   assert.deepEqual(failed, [], lines.join("\n"));
   assert.equal(report.trials, 30);
-  assert.ok(report.kills >= 30, totals(report));
+  // Every trial kills its run at least once (a first kill that came after the run ended is
+  // retried earlier), and about 30 % of them kill the resumed run too.
+  assert.ok(report.kills >= report.trials, totals(report));
   // Kills land all over the run: start-up, training, iterations and the writes.
   assert.ok(Object.keys(report.phases).length >= 6, totals(report));
   console.log(totals(report));

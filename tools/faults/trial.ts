@@ -18,6 +18,12 @@ export interface TrialPlan {
   readonly triggers: readonly Trigger[];
   /** Resume by `--resume <folder>` (true) or by rerunning the same command (false). */
   readonly resumeFlag: boolean;
+  /**
+   * When the first kill does not land (the run ended before it), the trial starts again from
+   * nothing, killed at each of these fractions (in [0, 0.9)) of the time the run took, in
+   * turn, until one lands.
+   */
+  readonly retries: readonly number[];
 }
 
 /** What a trial saw. */
@@ -25,6 +31,8 @@ export interface TrialResult {
   readonly index: number;
   /** Where each kill landed (see `killPoint`), in order. */
   readonly kills: readonly string[];
+  /** Planned first kills that did not land (the run ended first), each followed by a retry. */
+  readonly missed: number;
   readonly problems: readonly string[];
   readonly dir: string;
 }
@@ -42,7 +50,8 @@ export interface TrialSetting {
  * ```ts
  * import { runTrial } from "./trial.ts";
  * declare const setting: TrialSetting;
- * const plan = { index: 0, triggers: [{ kind: "time", ms: 1500 }], resumeFlag: true } as const;
+ * const triggers = [{ kind: "time", ms: 1500 }] as const;
+ * const plan = { index: 0, triggers, resumeFlag: true, retries: [0.5] };
  * const result = await runTrial(plan, setting, "/tmp/trial-0"); // result.problems: []
  * ```
  */
@@ -52,17 +61,28 @@ export async function runTrial(
   dir: string,
 ): Promise<TrialResult> {
   const store = join(dir, "store"), out = join(dir, "run");
-  await Deno.mkdir(store, { recursive: true });
-  await Deno.mkdir(out, { recursive: true });
   const fresh = [...setting.args, "--store", store, "--out", out, "--json"];
   const kills: string[] = [], problems: string[] = [];
-  const result = () => ({ index: plan.index, kills, problems, dir });
-  for (let n = 0; n <= plan.triggers.length; n++) {
+  const triggers = [...plan.triggers];
+  let missed = 0;
+  const result = () => ({ index: plan.index, kills, missed, problems, dir });
+  await Deno.mkdir(store, { recursive: true });
+  await Deno.mkdir(out, { recursive: true });
+  for (let n = 0; n <= triggers.length; n++) {
     const journaled = await exists(journalPath(out));
     const args = journaled && plan.resumeFlag ? ["--resume", out, "--json"] : fresh;
     const before = new Set(await temporaries(store, out));
     const startedAt = Date.now();
-    const a = await runAttempt(args, { store, out }, plan.triggers[n] ?? null);
+    const a = await runAttempt(args, { store, out }, triggers[n] ?? null);
+    if (!a.killed && a.code === 0 && n === 0 && missed < plan.retries.length) {
+      // The first kill came too late: start again, killed within the time this run took.
+      triggers[0] = { kind: "time", ms: plan.retries[missed++] * a.ms };
+      await Deno.remove(dir, { recursive: true });
+      await Deno.mkdir(store, { recursive: true });
+      await Deno.mkdir(out, { recursive: true });
+      n = -1;
+      continue;
+    }
     if (a.killed) {
       kills.push(await killPoint({ store, out, before, startedAt }, a.stderr));
       const check = await verifyStore(store);
