@@ -2,7 +2,7 @@
  * Small helpers the test files share.
  * @module
  */
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import type { Either } from "fp-ts/Either";
 
@@ -32,6 +32,16 @@ export function expectRight<L extends { message: string }, R>(result: Either<L, 
 }
 
 /** The model's predictions for `x`, read back and freed. */
+/** Seeded values in [-1, 1) (an LCG, the same on every backend), so failures reproduce. */
+export function seededTensor(shape: number[], seed: number): tf.Tensor {
+  let s = seed >>> 0;
+  const values = new Float32Array(tf.util.sizeFromShape(shape)).map(() => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  });
+  return tf.tensor(values, shape);
+}
+
 export async function predictValues(model: tf.LayersModel, x: tf.Tensor): Promise<Float32Array> {
   const y = model.predict(x) as tf.Tensor;
   const values = await y.data() as Float32Array;

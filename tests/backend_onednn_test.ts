@@ -14,20 +14,13 @@ import {
   useBatchNormTraining,
 } from "../backend/batch_norm_training.ts";
 import { oneDnn } from "../backend/native/onednn.ts";
+import { seededTensor } from "./_helpers.ts";
 
 const selected = await selectBackend("wasm");
 assert.ok(selected._tag === "Right");
 const dnnl = oneDnn();
 
-/** Seeded values in [-1, 1) (an LCG), so failures reproduce. */
-function rand(shape: number[], seed: number): tf.Tensor {
-  let s = seed >>> 0;
-  const values = new Float32Array(tf.util.sizeFromShape(shape)).map(() => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  });
-  return tf.tensor(values, shape);
-}
+const rand = seededTensor;
 
 /** Every output of `build` on `backend`, read back; nothing left behind. */
 async function valuesOn(backend: string, build: () => tf.Tensor[]): Promise<Float32Array[]> {

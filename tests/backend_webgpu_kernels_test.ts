@@ -14,6 +14,7 @@ import { reductionBatches } from "../backend/kernels/conv2d_backprop_filter_patc
 import { selectBackend } from "../backend/select_backend.ts";
 import { batchNormTraining } from "../backend/batch_norm_training.ts";
 import { sgdMomentum } from "../stages/sgd.ts";
+import { seededTensor } from "./_helpers.ts";
 
 const rand = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, "float32", seed);
 
@@ -96,15 +97,7 @@ Deno.test("reductionBatches() splits the images so each batch keeps 1024 rows or
   assert.equal(reductionBatches(64, 32 * 32, 1 << 20), 16, "partial products stay under 2^24");
 });
 
-/** Seeded values in [-1, 1) (an LCG): the same on every backend. */
-function seeded(shape: number[], seed: number): tf.Tensor {
-  let s = seed >>> 0;
-  const values = new Float32Array(tf.util.sizeFromShape(shape)).map(() => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  });
-  return tf.tensor(values, shape);
-}
+const seeded = seededTensor;
 
 /** Every output of `build` on `backend`, read back, with the kernels it ran; nothing leaked. */
 async function runOn(backend: string, build: () => tf.Tensor[]) {

@@ -17,6 +17,10 @@ await tf.setBackend("cpu");
 /** No WebGPU adapter here (not even a software one): the WebGPU tests are skipped. */
 const noGpu = (await navigator.gpu?.requestAdapter()) == null;
 
+/** `deno task bench` on WebGPU for CifarNet at batch 2 with `args`, in a subprocess. */
+const benchCifarnetOnGpu = (args: string[]) =>
+  runCommand("bench", ["--backend", "webgpu", "--model", "cifarnet", "--batch", "2", ...args]);
+
 /** Runs `deno task bench` with `args` in a subprocess; its exit code, JSON lines and stderr. */
 async function runBench(args: string[]) {
   const { code, stdout, stderr } = await runCommand("bench", args);
@@ -199,16 +203,7 @@ Deno.test({
   ignore: noGpu,
   fn: async () => {
     const dispatches = async (extra: string[]) => {
-      const { code, stdout, stderr } = await runCommand("bench", [
-        "--profile",
-        "--backend",
-        "webgpu",
-        "--model",
-        "cifarnet",
-        "--batch",
-        "2",
-        ...extra,
-      ]);
+      const { code, stdout, stderr } = await benchCifarnetOnGpu(["--profile", ...extra]);
       assert.equal(code, 0, stderr);
       assert.match(stdout, /one training step of batch 2: \d+ ms in kernels/);
       const found = stdout.match(/WebGPU dispatches \(shaders run\) a training step: (\d+)/);
@@ -229,17 +224,7 @@ Deno.test({
   fn: async () => {
     Deno.env.set("OICSR_GPU_FILTER_GRAD", "fastest");
     try {
-      const { stderr } = await runCommand("bench", [
-        "--backend",
-        "webgpu",
-        "--model",
-        "cifarnet",
-        "--batch",
-        "2",
-        "--seconds",
-        "0.1",
-        "--no-peer",
-      ]);
+      const { stderr } = await benchCifarnetOnGpu(["--seconds", "0.1", "--no-peer"]);
       assert.match(
         stderr,
         /OICSR_GPU_FILTER_GRAD is "fastest", expected one of wgsl, conv, patches/,
