@@ -14,7 +14,6 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import {
-  disposeData,
   elementwiseWgsl,
   FLAT_INDEX,
   flatWorkgroups,
@@ -168,7 +167,7 @@ function channelSums(
     [parts],
     [{ type: "int32", data: [perChunk] }, { type: "int32", data: [rows] }],
   );
-  disposeData(backend, parts);
+  backend.disposeData(parts.dataId);
   return merged;
 }
 
@@ -199,7 +198,7 @@ export function batchNormTrainingWgsl(
     {},
     "stats[uniforms.channels + c]",
   );
-  disposeData(backend, stats);
+  backend.disposeData(stats.dataId);
   return [y, mean, variance];
 }
 
@@ -232,6 +231,6 @@ export function batchNormTrainingGradWgsl(
     "sums[uniforms.channels + c] * inverseSqrt(variance[c] + uniforms.epsilon)",
   );
   const dOffset = elementwiseWgsl(backend, "bn_row0", [c], { stats: sums }, {}, "stats[c]");
-  disposeData(backend, sums);
+  backend.disposeData(sums.dataId);
   return [dx, dScale, dOffset];
 }

@@ -16,7 +16,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { filterGradientInfo } from "./kernel_util.ts";
-import { disposeData, ints, runWgsl, type WebGpuBackendLike } from "./wgsl.ts";
+import { ints, runWgsl, type WebGpuBackendLike } from "./wgsl.ts";
 
 /** Rows of dW a workgroup computes (16 threads x 4). */
 const TM = 64;
@@ -197,6 +197,6 @@ export function conv2dBackpropFilterWgsl(
     },
     [flat],
   );
-  disposeData(backend, partials);
+  backend.disposeData(partials.dataId);
   return { ...sum, shape: [fh, fw, ci, co] };
 }

@@ -11,7 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { MOVING_AVERAGE, SGD_MOMENTUM, SUM_ALL } from "./fused_updates.ts";
-import { disposeData, elementwiseWgsl, runWgsl, type WebGpuBackendLike } from "./wgsl.ts";
+import { elementwiseWgsl, runWgsl, type WebGpuBackendLike } from "./wgsl.ts";
 import { RELU_GRAD } from "./relu.ts";
 
 /** `OicsrSgdMomentum` on WebGPU: v' = momentum v + (g + decay w), then w' = w - lr v'. */
@@ -141,7 +141,7 @@ export function sumAllWgslConfig(): tf.KernelConfig {
           workgroups: [1, 1, 1],
           code: sumAllCode(group.length),
         }, group);
-        if (total !== null) disposeData(b, total);
+        if (total !== null) b.disposeData(total.dataId);
         total = sum;
       } while (next < flat.length);
       return total!;

@@ -9,7 +9,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 
-/** One uniform field after the shapes: `name` as declared in {@link WgslProgram.uniforms}. */
+/** The value of one uniform field after the shapes, in the order the program declares them. */
 export interface UniformValue {
   readonly type: "int32" | "float32";
   readonly data: readonly number[];
@@ -52,6 +52,8 @@ export interface WebGpuBackendLike {
   ): tf.TensorInfo;
   /** Device limits, e.g. the largest workgroup count per dimension. */
   readonly device: { readonly limits: { readonly maxComputeWorkgroupsPerDimension: number } };
+  /** Frees a tensor's data (our intermediate results). */
+  disposeData(dataId: tf.DataId): boolean;
 }
 
 /**
@@ -142,11 +144,6 @@ fn main() {
       ...ints(size, shape.length === 0 ? 1 : shape[shape.length - 1]),
     ],
   );
-}
-
-/** Frees an intermediate result of a kernel of ours. */
-export function disposeData(backend: WebGpuBackendLike, info: tf.TensorInfo): void {
-  (backend as unknown as { disposeData(id: tf.DataId): void }).disposeData(info.dataId);
 }
 
 /** An int32 uniform per value, in order. */
