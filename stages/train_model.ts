@@ -240,7 +240,9 @@ export async function trainModel(
       if (stop !== null) return E.left(stop);
     }
   } finally {
-    await pending?.result;
+    // A step still in flight (after a divergence or an error) is let finish so that its
+    // tensors are freed; what it would throw is not the error being reported.
+    await pending?.result.catch(() => {});
     dispose();
   }
   const seconds = (performance.now() - start) / 1000;
