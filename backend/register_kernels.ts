@@ -52,6 +52,8 @@ const replacements: Record<string, Record<string, (backendName: string) => tf.Ke
     [RELU_GRAD]: reluGradConfig,
   },
   webgpu: {
+    Conv2D: conv2dConfig,
+    FusedConv2D: fusedConv2dConfig,
     Conv2DBackpropFilter: conv2dBackpropFilterConfig,
     [SGD_MOMENTUM]: sgdMomentumWgslConfig,
     [MOVING_AVERAGE]: movingAverageWgslConfig,

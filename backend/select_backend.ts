@@ -19,6 +19,7 @@ import { keepsStock, registerKernels } from "./register_kernels.ts";
 import { stockBatchNormTraining, useBatchNormTraining } from "./batch_norm_training.ts";
 import { oneDnn } from "./native/onednn.ts";
 import { gpuFilterGradient, gpuFilterGradients } from "./kernels/conv2d_backprop_filter.ts";
+import { gpuConvolution, gpuConvolutions } from "./kernels/conv2d_forward.ts";
 import { guardWasmMalloc } from "./wasm_heap.ts";
 import { withWasmThreads } from "./wasm_threads.ts";
 import { openBlas } from "./native/openblas.ts";
@@ -157,6 +158,20 @@ async function useWasm(options: SelectOptions): Promise<E.Either<BackendError, B
   return E.right({ name: "wasm", adapter, threads, kernels, tfjs: tf.version.tfjs });
 }
 
+/** The value of environment variable `name` among `choices` (the first when it is unset). */
+function envChoice<T extends string>(
+  name: string,
+  choices: readonly T[],
+): E.Either<BackendError, T> {
+  const value = Deno.env.get(name) ?? choices[0];
+  const known = choices.find((c) => c === value);
+  return known === undefined
+    ? E.left(
+      backendInitFailed("webgpu", `${name} is "${value}", expected one of ${choices.join(", ")}`),
+    )
+    : E.right(known);
+}
+
 async function useWebgpu(
   facts: GpuAdapterFacts,
   options: SelectOptions,
@@ -164,16 +179,13 @@ async function useWebgpu(
   const started = await start("webgpu");
   if (E.isLeft(started)) return started;
   const adapter = facts.description + (facts.fallback ? ", fallback" : "");
-  // Our filter-gradient shader unless OICSR_GPU_FILTER_GRAD names another (to compare them).
-  const formulation = Deno.env.get("OICSR_GPU_FILTER_GRAD") ?? "wgsl";
-  const known = gpuFilterGradients.find((f) => f === formulation);
-  if (known === undefined) {
-    return E.left(backendInitFailed(
-      "webgpu",
-      `OICSR_GPU_FILTER_GRAD is "${formulation}", expected one of ${gpuFilterGradients.join(", ")}`,
-    ));
-  }
-  gpuFilterGradient.formulation = known;
+  // Our shaders as chosen by default unless these name others (to compare them).
+  const formulation = envChoice("OICSR_GPU_FILTER_GRAD", gpuFilterGradients);
+  if (E.isLeft(formulation)) return formulation;
+  const convolution = envChoice("OICSR_GPU_CONV", gpuConvolutions);
+  if (E.isLeft(convolution)) return convolution;
+  gpuFilterGradient.formulation = formulation.right;
+  gpuConvolution.use = convolution.right;
   const kernels = [
     ...registerKernels("webgpu", options.keepStock),
     ...registerGradients(options.keepStock),

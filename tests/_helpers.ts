@@ -98,3 +98,46 @@ export const QUICK_RUN: readonly string[] = [
   "--quiet",
   "--json",
 ] as const; // deno-fmt-ignore
+
+/** The WebGPU backend's `recordAndSubmit` (tfjs-backend-webgpu 4.22): one call a dispatch. */
+interface RecordingBackend {
+  recordAndSubmit: (program: { shaderKey: string }, ...rest: unknown[]) => unknown;
+}
+
+/**
+ * Every output of `build` on `backend`, read back, with the kernels it ran and, on webgpu, the
+ * shader key of each dispatch; fails the test if a tensor leaked.
+ */
+export async function runOn(backend: string, build: () => tf.Tensor[]) {
+  await tf.setBackend(backend);
+  const before = tf.memory().numTensors;
+  const shaders: string[] = [];
+  const gpu = backend === "webgpu" ? tf.backend() as unknown as RecordingBackend : null;
+  const record = gpu?.recordAndSubmit;
+  if (gpu && record) {
+    gpu.recordAndSubmit = (program, ...rest) => (
+      shaders.push(program.shaderKey), record.call(gpu, program, ...rest)
+    );
+  }
+  try {
+    const info = await tf.profile(() => tf.tidy(build));
+    const outs = info.result as tf.Tensor[];
+    const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
+    tf.dispose(outs);
+    assert.equal(tf.memory().numTensors, before, `tensors leaked on ${backend}`);
+    return { values, kernels: info.kernels.map((k) => k.name), shaders };
+  } finally {
+    if (gpu && record) gpu.recordAndSubmit = record;
+  }
+}
+
+/** Each output within `tol` times its largest magnitude (at least 1) of the reference. */
+export function assertClose(got: Float32Array[], want: Float32Array[], label: string, tol: number) {
+  assert.equal(got.length, want.length, `${label}: outputs`);
+  got.forEach((g, i) => {
+    assert.equal(g.length, want[i].length, `${label}: output ${i} size`);
+    const scale = want[i].reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+    const worst = g.reduce((m, v, j) => Math.max(m, Math.abs(v - want[i][j])), 0);
+    assert.ok(worst <= tol * scale, `${label}: output ${i} off by ${worst} (scale ${scale})`);
+  });
+}

@@ -14,7 +14,7 @@ import { reductionBatches } from "../backend/kernels/conv2d_backprop_filter_patc
 import { selectBackend } from "../backend/select_backend.ts";
 import { batchNormTraining } from "../backend/batch_norm_training.ts";
 import { sgdMomentum } from "../stages/sgd.ts";
-import { seededTensor } from "./_helpers.ts";
+import { assertClose, runOn, seededTensor } from "./_helpers.ts";
 
 const rand = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, "float32", seed);
 
@@ -98,28 +98,6 @@ Deno.test("reductionBatches() splits the images so each batch keeps 1024 rows or
 });
 
 const seeded = seededTensor;
-
-/** Every output of `build` on `backend`, read back, with the kernels it ran; nothing leaked. */
-async function runOn(backend: string, build: () => tf.Tensor[]) {
-  await tf.setBackend(backend);
-  const before = tf.memory().numTensors;
-  const info = await tf.profile(() => tf.tidy(build));
-  const outs = info.result as tf.Tensor[];
-  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
-  tf.dispose(outs);
-  assert.equal(tf.memory().numTensors, before, `tensors leaked on ${backend}`);
-  return { values, kernels: info.kernels.map((k) => k.name) };
-}
-
-function assertClose(got: Float32Array[], want: Float32Array[], label: string, tol: number) {
-  assert.equal(got.length, want.length, `${label}: outputs`);
-  got.forEach((g, i) => {
-    assert.equal(g.length, want[i].length, `${label}: output ${i} size`);
-    const scale = want[i].reduce((m, v) => Math.max(m, Math.abs(v)), 1);
-    const worst = g.reduce((m, v, j) => Math.max(m, Math.abs(v - want[i][j])), 0);
-    assert.ok(worst <= tol * scale, `${label}: output ${i} off by ${worst} (scale ${scale})`);
-  });
-}
 
 Deno.test({
   name: "training batch norm on webgpu: our shaders give tfjs's values, statistics and gradients",
