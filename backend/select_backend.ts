@@ -178,7 +178,6 @@ async function useWebgpu(
 ): Promise<E.Either<BackendError, BackendInfo>> {
   const started = await start("webgpu");
   if (E.isLeft(started)) return started;
-  const adapter = facts.description + (facts.fallback ? ", fallback" : "");
   // Our shaders as chosen by default unless these name others (to compare them).
   const formulation = envChoice("OICSR_GPU_FILTER_GRAD", gpuFilterGradients);
   if (E.isLeft(formulation)) return formulation;
@@ -186,6 +185,13 @@ async function useWebgpu(
   if (E.isLeft(convolution)) return convolution;
   gpuFilterGradient.formulation = formulation.right;
   gpuConvolution.use = convolution.right;
+  // A choice other than the default gives other rounding: the description (which snapshots
+  // and reports record) names it.
+  const chosen = [
+    formulation.right === gpuFilterGradients[0] ? "" : `, filter gradient ${formulation.right}`,
+    convolution.right === gpuConvolutions[0] ? "" : `, convolution ${convolution.right}`,
+  ].join("");
+  const adapter = facts.description + (facts.fallback ? ", fallback" : "") + chosen;
   const kernels = [
     ...registerKernels("webgpu", options.keepStock),
     ...registerGradients(options.keepStock),

@@ -222,6 +222,8 @@ async function main(): Promise<number> {
     }
     return 0;
   }
+  // A backend that does not start is reported and skipped; the exit status then says so.
+  let failed = 0;
   for (const model of models) {
     const peer = values["no-peer"] || values.profile || !PEER_MODELS.includes(model)
       ? null
@@ -235,6 +237,7 @@ async function main(): Promise<number> {
       });
       if (E.isLeft(selected)) {
         console.error(`${name}: ${selected.left.message}`);
+        failed++;
         continue;
       }
       const info = selected.right;
@@ -262,7 +265,7 @@ async function main(): Promise<number> {
       console.log(values.json ? JSON.stringify(row) : formatRow(row));
     }
   }
-  return 0;
+  return failed === 0 ? 0 : 1;
 }
 
 function formatRow(r: Record<string, unknown>): string {

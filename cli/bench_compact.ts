@@ -263,13 +263,13 @@ export function kernelsLabel(replaced: readonly string[], keepStock: readonly st
 
 /**
  * `--compact`: every model on every backend; prints one JSON line per row, or a table.
- * A backend that does not start is reported and skipped.
+ * A backend that does not start is reported and skipped, and the exit status is 1.
  */
 export async function compactMode(flags: CompactFlags): Promise<number> {
-  const rows: CompactRow[] = [];
+  const rows: CompactRow[] = [], failed: string[] = [];
   const batches = [...new Set([1, flags.batch])];
   const peerRuns = new Map<string, E.Either<PeerUnavailable, PeerLatency[]>>();
-  for await (const { model, dense, replaced } of denseModels(flags)) {
+  for await (const { model, dense, replaced } of denseModels(flags, failed)) {
     const timed: CompactRow[][] = [], topologies: unknown[] = [];
     for (const variant of COMPACT_VARIANTS) {
       const found = await benchCompact(model, dense, {
@@ -293,5 +293,5 @@ export async function compactMode(flags: CompactFlags): Promise<number> {
     rows.push(...found);
   }
   if (!flags.json) console.log(compactTable(rows));
-  return rows.length === 0 ? 1 : 0;
+  return rows.length === 0 || failed.length > 0 ? 1 : 0;
 }

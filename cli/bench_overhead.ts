@@ -215,8 +215,8 @@ export interface OverheadFlags {
 
 /**
  * Each model of `models`, freshly initialised (seed 0, 10 classes), on each backend of
- * `backends` that starts (one that does not is reported and skipped): what `--overhead` and
- * `--compact` go through.
+ * `backends` that starts (one that does not is reported, added to `failed` and skipped): what
+ * `--overhead` and `--compact` go through.
  */
 export async function* denseModels(flags: {
   readonly backends: readonly string[];
@@ -224,7 +224,7 @@ export async function* denseModels(flags: {
   readonly threads?: number;
   /** Kernels left as tfjs has them (`--stock`); default none. */
   readonly keepStock?: readonly string[];
-}): AsyncGenerator<
+}, failed: string[]): AsyncGenerator<
   { backend: string; replaced: readonly string[]; model: string; dense: Snapshot }
 > {
   for (const name of flags.backends) {
@@ -234,6 +234,7 @@ export async function* denseModels(flags: {
     });
     if (E.isLeft(selected)) {
       console.error(`${name}: ${selected.left.message}`);
+      failed.push(name);
       continue;
     }
     const env = { backend: selected.right, versions: runtimeVersions(OICSR_VERSION) };
@@ -244,10 +245,14 @@ export async function* denseModels(flags: {
   }
 }
 
-/** `--overhead`: one line (or JSON line) per model and backend. */
+/**
+ * `--overhead`: one line (or JSON line) per model and backend; the exit status is 1 when a
+ * backend did not start.
+ */
 export async function overheadMode(flags: OverheadFlags): Promise<number> {
   let rows = 0;
-  for await (const { backend, model, dense } of denseModels(flags)) {
+  const failed: string[] = [];
+  for await (const { backend, model, dense } of denseModels(flags, failed)) {
     const row = orStop(
       await benchOverhead(model, dense, {
         backend,
@@ -259,5 +264,5 @@ export async function overheadMode(flags: OverheadFlags): Promise<number> {
     console.log(flags.json ? JSON.stringify(row) : overheadText(row));
     rows++;
   }
-  return rows === 0 ? 1 : 0;
+  return rows === 0 || failed.length > 0 ? 1 : 0;
 }

@@ -218,19 +218,55 @@ Deno.test({
   },
 });
 
+/** Runs `fn` with the environment variable `name` set to `value`, then unsets it. */
+async function withEnv<T>(name: string, value: string, fn: () => Promise<T>): Promise<T> {
+  Deno.env.set(name, value);
+  try {
+    return await fn();
+  } finally {
+    Deno.env.delete(name);
+  }
+}
+
 Deno.test({
-  name: "an unknown OICSR_GPU_FILTER_GRAD stops WebGPU with a message naming it and the choices",
+  name: "an unknown OICSR_GPU_FILTER_GRAD or OICSR_GPU_CONV stops WebGPU naming it and the choices",
   ignore: noGpu,
   fn: async () => {
-    Deno.env.set("OICSR_GPU_FILTER_GRAD", "fastest");
-    try {
-      const { stderr } = await benchCifarnetOnGpu(["--seconds", "0.1", "--no-peer"]);
-      assert.match(
-        stderr,
-        /OICSR_GPU_FILTER_GRAD is "fastest", expected one of wgsl, conv, patches/,
+    for (
+      const [name, expected] of [
+        [
+          "OICSR_GPU_FILTER_GRAD",
+          /OICSR_GPU_FILTER_GRAD is "fastest", expected one of wgsl, conv, patches/,
+        ],
+        ["OICSR_GPU_CONV", /OICSR_GPU_CONV is "fastest", expected one of auto, wgsl/],
+      ] as const
+    ) {
+      const { code, stderr } = await withEnv(
+        name,
+        "fastest",
+        () => benchCifarnetOnGpu(["--seconds", "0.1", "--no-peer"]),
       );
-    } finally {
-      Deno.env.delete("OICSR_GPU_FILTER_GRAD");
+      assert.notEqual(code, 0);
+      assert.match(stderr, expected);
     }
+  },
+});
+
+Deno.test({
+  name: "a WebGPU kernel choice other than the default is named in the adapter the bench records",
+  ignore: noGpu,
+  fn: async () => {
+    const adapter = async () => {
+      const { code, rows, stderr } = await runBench(
+        ["--backend", "webgpu", "--model", "cifarnet", "--batch", "2", "--seconds", "0.1"]
+          .concat(["--no-peer", "--json"]),
+      );
+      assert.equal(code, 0, stderr);
+      return String(rows[0].adapter);
+    };
+    const plain = await adapter();
+    const chosen = await withEnv("OICSR_GPU_CONV", "wgsl", adapter);
+    assert.doesNotMatch(plain, /convolution/);
+    assert.equal(chosen, `${plain}, convolution wgsl`);
   },
 });
