@@ -55,6 +55,7 @@ const replacements: Record<string, Record<string, (backendName: string) => tf.Ke
     Conv2D: conv2dConfig,
     FusedConv2D: fusedConv2dConfig,
     Conv2DBackpropFilter: conv2dBackpropFilterConfig,
+    Conv2DBackpropInput: conv2dBackpropInputConfig,
     [SGD_MOMENTUM]: sgdMomentumWgslConfig,
     [MOVING_AVERAGE]: movingAverageWgslConfig,
     [RELU_GRAD]: reluGradWgslConfig,

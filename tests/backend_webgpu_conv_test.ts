@@ -1,6 +1,7 @@
 /**
- * Our WebGPU forward convolution (`backend/kernels/conv2d_forward_wgsl.ts`) against the `cpu`
- * backend, on the adapter this machine has (a software one without a GPU).
+ * Our WebGPU forward convolution (`backend/kernels/conv2d_forward_wgsl.ts`), and the input
+ * gradient that runs through it, against the `cpu` backend, on the adapter this machine has (a
+ * software one without a GPU).
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
@@ -8,6 +9,7 @@ import {
   gpuConvolution,
   gpuConvolutions,
   tfjsConvIsVectorised,
+  tfjsInputGradientIsVectorised,
 } from "../backend/kernels/conv2d_forward.ts";
 import { tileWidth } from "../backend/kernels/conv2d_forward_wgsl.ts";
 import { selectBackend } from "../backend/select_backend.ts";
@@ -71,13 +73,68 @@ for (const use of gpuConvolutions) {
   });
 }
 
-Deno.test("tfjsConvIsVectorised() follows tfjs 4.22's choice of its vec4 shader", () => {
+/** [kernel, stride, padding, in channels, out channels, images, height, width] */
+const gradientCases = [
+  [3, 1, "same", 16, 11, 2, 8, 8], // a pruned width: ours
+  [3, 1, "same", 11, 16, 2, 7, 9],
+  [3, 1, "same", 16, 16, 2, 8, 8], // vectorised widths: ours only when told "wgsl"
+  [3, 2, "same", 6, 7, 2, 9, 8], // stride 2: always tfjs's
+  [5, 1, "valid", 3, 5, 2, 11, 9], // padded by 4 each side
+  [5, 1, "same", 8, 6, 1, 7, 7],
+  [1, 1, "same", 6, 7, 2, 5, 5],
+  [3, 1, "same", 37, 130, 1, 5, 5], // three column tiles
+] as const;
+
+/** The input gradient of the convolution `c` describes, for a seeded output gradient. */
+function inputGradient(c: (typeof gradientCases)[number]): () => tf.Tensor[] {
+  const [kernel, stride, pad, ci, co, n, h, w] = c;
+  const [oh, ow] = pad === "same"
+    ? [Math.ceil(h / stride), Math.ceil(w / stride)]
+    : [Math.ceil((h - kernel + 1) / stride), Math.ceil((w - kernel + 1) / stride)];
+  return () => {
+    const dy = seededTensor([n, oh, ow, co], 4) as tf.Tensor4D;
+    const filter = seededTensor([kernel, kernel, ci, co], 5) as tf.Tensor4D;
+    return [tf.conv2dTranspose(dy, filter, [n, h, w, ci], stride, pad)];
+  };
+}
+
+for (const use of gpuConvolutions) {
+  Deno.test({
+    name: `Conv2DBackpropInput on webgpu (${use}) matches cpu; stride 1 through our shader`,
+    ignore: gpu._tag === "Left",
+    fn: async () => {
+      gpuConvolution.use = use;
+      try {
+        for (const c of gradientCases) {
+          const [, stride, , ci, co] = c;
+          const vectorised = tfjsInputGradientIsVectorised({
+            inChannels: ci,
+            outChannels: co,
+          } as tf.backend_util.Conv2DInfo);
+          const ours = stride === 1 && (use === "wgsl" || !vectorised);
+          const want = await runOn("cpu", inputGradient(c));
+          const got = await runOn("webgpu", inputGradient(c));
+          assertClose(got.values, want.values, `${c}`, 1e-5);
+          const ran = got.shaders.filter((k) => k.includes("oicsr_conv2d_forward")).length;
+          assert.equal(ran, ours ? 1 : 0, `${c}: our shader`);
+        }
+      } finally {
+        gpuConvolution.use = "auto";
+      }
+    },
+  });
+}
+
+Deno.test("tfjsConvIsVectorised() and tfjsInputGradientIsVectorised() follow tfjs 4.22's vec4 choice", () => {
   const info = (inChannels: number, outChannels: number) =>
     ({ inChannels, outChannels }) as tf.backend_util.Conv2DInfo;
   assert.equal(tfjsConvIsVectorised(info(16, 16)), true);
   assert.equal(tfjsConvIsVectorised(info(3, 64)), true, "RGB input: vec3 reads");
   assert.equal(tfjsConvIsVectorised(info(16, 11)), false);
   assert.equal(tfjsConvIsVectorised(info(11, 16)), false);
+  assert.equal(tfjsInputGradientIsVectorised(info(16, 16)), true);
+  assert.equal(tfjsInputGradientIsVectorised(info(3, 64)), false, "no vec3 reads there");
+  assert.equal(tfjsInputGradientIsVectorised(info(16, 11)), false);
 });
 
 Deno.test("tileWidth() covers the output channels in even tiles of a multiple of 4, up to 64", () => {

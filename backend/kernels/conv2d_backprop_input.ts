@@ -1,7 +1,8 @@
 /**
  * `Conv2DBackpropInput` as one forward convolution (the backend's fast Conv2D, XNNPACK on
  * wasm): the output gradient, zero-dilated by the stride, convolved with the filter rotated
- * by 180 degrees and with its channel axes swapped.
+ * by 180 degrees and with its channel axes swapped. On WebGPU the same identity, for stride 1,
+ * feeds our forward shader (`conv2d_forward_wgsl.ts`).
  *
  * @module
  */
@@ -14,11 +15,17 @@ import {
 import { openBlas } from "../native/openblas.ts";
 import { conv2dBackpropInputDnnl } from "../native/conv2d_dnnl.ts";
 import { oneDnn } from "../native/onednn.ts";
+import { gpuConvolution, tfjsInputGradientIsVectorised } from "./conv2d_forward.ts";
+import { conv2dForwardWgsl } from "./conv2d_forward_wgsl.ts";
+import type { WebGpuBackendLike } from "./wgsl.ts";
 
 /**
- * The kernel config of our input gradient for `backendName`. On wasm with OpenBLAS,
- * stride-1 convolutions with large filters take the per-tap GEMM of
- * `../native/conv2d_backprop_input_blas.ts`.
+ * The kernel config of our input gradient for `backendName`. On wasm, oneDNN where it is
+ * installed; else, with OpenBLAS, stride-1 convolutions with large filters take the per-tap
+ * GEMM of `../native/conv2d_backprop_input_blas.ts`. On WebGPU, stride-1 convolutions whose
+ * widths tfjs's shader reads one channel at a time (or all, `OICSR_GPU_CONV=wgsl`) run as our
+ * forward convolution shader over the output gradient with the filter flipped; the rest run
+ * tfjs's kernel.
  */
 export function conv2dBackpropInputConfig(backendName: string): tf.KernelConfig {
   const blas = backendName === "wasm" ? openBlas() : null;
@@ -30,6 +37,10 @@ export function conv2dBackpropInputConfig(backendName: string): tf.KernelConfig 
       const k = kernelRunner(backend as KernelBackendLike, backendName);
       const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
       const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
+      if (backendName === "webgpu") {
+        return inputGradientWgsl(k, dy, filter, a) ??
+          k.run(tf.Conv2DBackpropInput, inputs, attrs);
+      }
       const viaDnnl = dnnl && a.dataFormat !== "NCHW" &&
         conv2dBackpropInputDnnl(k, dnnl, dy, filter, inputGradientInfo(filter, a));
       if (viaDnnl) return viaDnnl;
@@ -51,6 +62,44 @@ function inputGradientInfo(filter: tf.TensorInfo, a: tf.Conv2DBackpropInputAttrs
     a.pad,
     a.dimRoundingMode,
   );
+}
+
+/**
+ * The input gradient of a stride-1 NHWC convolution through our WebGPU forward shader: the
+ * output gradient convolved with the filter rotated by 180 degrees, its channel axes swapped,
+ * padded by (filter - 1 - the forward padding) each side. Null where tfjs's shader is kept.
+ */
+function inputGradientWgsl(
+  k: KernelRunner,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  a: tf.Conv2DBackpropInputAttrs,
+): tf.TensorInfo | null {
+  if (a.dataFormat === "NCHW") return null;
+  const info = inputGradientInfo(filter, a);
+  if (info.strideHeight !== 1 || info.strideWidth !== 1) return null;
+  if (gpuConvolution.use === "auto" && tfjsInputGradientIsVectorised(info)) return null;
+  const { filterHeight: fh, filterWidth: fw, padInfo } = info;
+  const pads = [
+    fh - 1 - padInfo.top,
+    fh - 1 - padInfo.bottom,
+    fw - 1 - padInfo.left,
+    fw - 1 - padInfo.right,
+  ];
+  if (pads.some((p) => p < 0)) return null;
+  const [top, bottom, left, right] = pads;
+  const flipped = k.run("Reverse", { x: filter }, { dims: [0, 1] });
+  const swapped = k.consume("Transpose", { x: flipped }, { perm: [0, 1, 3, 2] }, flipped);
+  const forward = tf.backend_util.computeConv2DInfo(
+    dy.shape as [number, number, number, number],
+    swapped.shape as [number, number, number, number],
+    1,
+    1,
+    [[0, 0], [top, bottom], [left, right], [0, 0]],
+  );
+  const dx = conv2dForwardWgsl(k.backend as unknown as WebGpuBackendLike, dy, swapped, forward);
+  k.release(swapped);
+  return dx;
 }
 
 /** Inserts `s - 1` zero rows/columns after each row/column of `dy` (NHWC). */

@@ -30,6 +30,14 @@ export function tfjsConvIsVectorised(info: tf.backend_util.Conv2DInfo): boolean 
   return (ci % 4 === 0 || ci % 3 === 0) && info.outChannels % 4 === 0;
 }
 
+/**
+ * Whether tfjs 4.22's WebGPU input gradient (`conv_backprop_mm`) takes its vec4 shader, for
+ * the convolution `info` describes.
+ */
+export function tfjsInputGradientIsVectorised(info: tf.backend_util.Conv2DInfo): boolean {
+  return info.inChannels % 4 === 0 && info.outChannels % 4 === 0;
+}
+
 /** Our WebGPU convolution for `info`, or null where the stock kernel is to run. */
 function viaWgsl(
   backend: unknown,

@@ -4,10 +4,11 @@
 # tfjs as published) and PyTorch on the same GPU in the same run, and prints images/s and the
 # ratios; first how long one read from the GPU takes there, last where one ResNet-20 training
 # step's time goes and dense against compact latency of ResNet-56 and CifarNet on WebGPU (issue
-# 6's goal 3). Needs .gpu/ from tools/gpu/pack.sh.
-# About three minutes; every step is bounded, so one that hangs does not take the others.
+# 6's goal 3), then the same and ResNet-20's training with our forward convolution shader for
+# every layer. Needs .gpu/ from tools/gpu/pack.sh.
+# About four minutes; every step is bounded, so one that hangs does not take the others.
 #   bash tools/gpu/run.sh [models] [seconds]      (default: resnet20,resnet56 4)
-#   OICSR_GPU_SKIP=compact,profile,stock leaves those steps out.
+#   OICSR_GPU_SKIP=compact,conv,profile,stock leaves those steps out.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 models=${1:-resnet20,resnet56}
@@ -72,5 +73,14 @@ if [[ $skip != *compact* ]]; then
   # Goal 3 on WebGPU: dense against compact (half the MACs) latency, batch norms kept and folded.
   step "compact"
   bench --compact --model resnet56,cifarnet --seconds 2 | tee "$out/compact.txt"
+fi
+if [[ $skip != *conv* ]]; then
+  # Our forward convolution shader for every layer (OICSR_GPU_CONV=wgsl) against the default
+  # (tfjs's vec4 shader where it applies): whether ours should become the default on a GPU.
+  step "compact and ResNet-20 training, our forward convolution everywhere"
+  OICSR_GPU_CONV=wgsl bench --compact --model resnet56,cifarnet --seconds 2 |
+    tee "$out/compact_wgsl.txt"
+  OICSR_GPU_CONV=wgsl bench --model resnet20 --batch 64 --seconds "$seconds" --no-peer --json |
+    tee "$out/webgpu_conv_wgsl.jsonl"
 fi
 step "done"
