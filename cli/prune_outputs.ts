@@ -128,8 +128,9 @@ function scalarNote(s: RunSummary): string[] {
   return [
     `note: ${scalar.length} of ${convolutions} convolutions have widths that tfjs's WebGPU ` +
     `backend runs one channel at a time (${shown.join(", ")}${scalar.length > 3 ? ", ..." : ""}` +
-    `): on WebGPU this model may be slower than the dense one; --channel-multiple 4 keeps ` +
-    `widths it runs four at a time`,
+    `): with tfjs as published (a browser), this model may run slower than the dense one on ` +
+    `WebGPU (oicsr's own WebGPU kernels run these widths four at a time); --channel-multiple 4 ` +
+    `keeps widths tfjs runs four at a time`,
   ];
 }
 

@@ -2,8 +2,10 @@
  * Which convolutions of a model tfjs's WebGPU backend runs on its scalar path. Its Conv2D
  * shader (`conv2d_mm`, tfjs 4.22) reads four channels at a time only when the input has a
  * multiple of 4 channels (or of 3) and the output a multiple of 4; any other width falls back
- * to one channel at a time. Pruning to arbitrary widths can so make a model slower on WebGPU
- * than before it was pruned (measured: README, "Is the compact model faster?").
+ * to one channel at a time. Pruning to arbitrary widths can so make a model slower on tfjs's
+ * WebGPU backend as published (a browser's) than before it was pruned; our own kernels run
+ * these widths on a shader of ours (`backend/kernels/conv2d_forward_wgsl.ts`; measured: README,
+ * "Is the compact model faster?").
  *
  * @module
  */

@@ -13,6 +13,7 @@ import { conv2dDnnl } from "../native/conv2d_dnnl.ts";
 import { oneDnn } from "../native/onednn.ts";
 import { conv2dForwardWgsl, type ConvEpilogue } from "./conv2d_forward_wgsl.ts";
 import type { WebGpuBackendLike } from "./wgsl.ts";
+import { vec4Conv } from "../../graph/vector_widths.ts";
 
 /** When WebGPU takes our forward shader. */
 export const gpuConvolutions = ["auto", "wgsl"] as const;
@@ -26,8 +27,7 @@ export const gpuConvolution: { use: typeof gpuConvolutions[number] } = { use: "a
 
 /** Whether tfjs 4.22's WebGPU convolution (`conv2d_mm`) takes its vector (vec4) shader. */
 export function tfjsConvIsVectorised(info: tf.backend_util.Conv2DInfo): boolean {
-  const ci = info.inChannels;
-  return (ci % 4 === 0 || ci % 3 === 0) && info.outChannels % 4 === 0;
+  return vec4Conv(info.inChannels, info.outChannels);
 }
 
 /**

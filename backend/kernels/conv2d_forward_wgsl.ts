@@ -52,26 +52,28 @@ function threadGrid(tn: number): { cols: number; rows: number } {
   return { cols, rows: cols <= 8 ? MAX_ROW_THREADS : MAX_ROW_THREADS / 2 };
 }
 
-/** Four steps of A, one tap and channel at a time. */
-const SCALAR_LOAD = `
-      for (var q = 0; q < 4; q = q + 1) {
-        let step = stepAt[k4 + q];
-        let ih = row.y + step.y;
-        let iw = row.z + step.z;
-        if (ih >= 0 && ih < h && iw >= 0 && iw < w) {
-          v[q] = x[row.x + (ih * w + iw) * ci + step.x];
-        }
-      }`;
-
-/** Four steps of A when the input channels are a multiple of 4: one tap, 4 channels in a row. */
-const ALIGNED_LOAD = `
+/**
+ * Four steps of A: one tap, four channels in a row. The reduction runs over each tap's channels
+ * padded to a multiple of 4 (`cp`), so four steps never straddle two taps; where the input's
+ * channels are not a multiple of 4, the lanes past the last channel stay 0 (and so do B's
+ * rows for them).
+ */
+function loadA(aligned: boolean): string {
+  const read = aligned ? "v = vec4<f32>(x[at], x[at + 1], x[at + 2], x[at + 3]);" : `
+        let left = ci - step.x;
+        v.x = x[at];
+        if (left > 1) { v.y = x[at + 1]; }
+        if (left > 2) { v.z = x[at + 2]; }
+        if (left > 3) { v.w = x[at + 3]; }`;
+  return `
       let step = stepAt[k4];
       let ih = row.y + step.y;
       let iw = row.z + step.z;
       if (step.y > -(1 << 20) && ih >= 0 && ih < h && iw >= 0 && iw < w) {
         let at = row.x + (ih * w + iw) * ci + step.x;
-        v = vec4<f32>(x[at], x[at + 1], x[at + 2], x[at + 3]);
+        ${read}
       }`;
+}
 
 function forwardCode(tn: number, aligned: boolean, bias: boolean, relu: boolean): string {
   const { cols, rows } = threadGrid(tn);
@@ -106,7 +108,8 @@ fn main() {
   let co = uniforms.outShape.w;
   let m = uniforms.outShape.x * oh * ow;
   let fw = uniforms.wShape.y;
-  let kAll = uniforms.wShape.x * fw * ci;
+  let cp = (ci + 3) / 4 * 4;
+  let kAll = uniforms.wShape.x * fw * cp;
   for (var mm = t; mm < TM; mm = mm + THREADS) {
     let r = mBase + mm;
     let p = r % (oh * ow);
@@ -121,10 +124,10 @@ fn main() {
   for (var k0 = 0; k0 < kAll; k0 = k0 + KT) {
     if (t < KT) {
       let k = k0 + t;
-      let tap = k / ci;
+      let tap = k / cp;
       stepAt[t] = select(
         vec3<i32>(0, -(1 << 20), 0),
-        vec3<i32>(k % ci, tap / fw * uniforms.dilation.x, tap % fw * uniforms.dilation.y),
+        vec3<i32>(k % cp, tap / fw * uniforms.dilation.x, tap % fw * uniforms.dilation.y),
         k < kAll);
     }
     workgroupBarrier();
@@ -132,17 +135,20 @@ fn main() {
       let row = rowAt[e / (KT / 4)];
       let k4 = e % (KT / 4) * 4;
       var v = vec4<f32>(0.0);
-${aligned ? ALIGNED_LOAD : SCALAR_LOAD}
+${loadA(aligned)}
       tileA[e] = v;
     }
     for (var e = t; e < KT * TN / 4; e = e + THREADS) {
       let k = k0 + e / (TN / 4);
       let col = nBase + e % (TN / 4) * 4;
       var v = vec4<f32>(0.0);
-      let at = k * co + col;
-      if (k < kAll && col + 3 < co) {
+      // Step k is channel k % cp of tap k / cp: W's row tap * ci + channel, if there is one.
+      let c = k % cp;
+      let at = (k / cp * ci + c) * co + col;
+      let real = k < kAll && c < ci;
+      if (real && col + 3 < co) {
         v = vec4<f32>(W[at], W[at + 1], W[at + 2], W[at + 3]);
-      } else if (k < kAll) {
+      } else if (real) {
         for (var q = 0; q < co - col; q = q + 1) {
           v[q] = W[at + q];
         }
