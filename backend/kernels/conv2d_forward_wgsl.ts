@@ -11,7 +11,8 @@
  * tiles: a layer cut from 16 to 11 channels ran slower than the dense one. Here a thread
  * computes 4 x 4 outputs and a workgroup's tile is as wide as the output channels need, in
  * steps of 4 (up to 64; wider layers take several tiles of even width), so a layer of 11
- * channels computes 12 columns, not 32.
+ * channels computes 12 columns, not 32; and the reduction runs over each tap's input channels
+ * padded to a multiple of 4, so A is read four channels at a time whatever the width.
  *
  * @module
  */
