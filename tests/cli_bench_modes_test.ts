@@ -241,13 +241,16 @@ Deno.test({
         ["OICSR_GPU_CONV", /OICSR_GPU_CONV is "fastest", expected one of auto, wgsl/],
       ] as const
     ) {
-      const { code, stderr } = await withEnv(
-        name,
-        "fastest",
-        () => benchCifarnetOnGpu(["--seconds", "0.1", "--no-peer"]),
-      );
-      assert.notEqual(code, 0);
-      assert.match(stderr, expected);
+      // Plain rates and the dense-against-compact latencies: each says so and exits 1.
+      for (const mode of [[], ["--compact"]]) {
+        const { code, stderr } = await withEnv(
+          name,
+          "fastest",
+          () => benchCifarnetOnGpu(["--seconds", "0.1", "--no-peer", ...mode]),
+        );
+        assert.equal(code, 1, `${name} ${mode}`);
+        assert.match(stderr, expected);
+      }
     }
   },
 });
