@@ -54,6 +54,8 @@ async function profile(snapshot: Snapshot, batch: number) {
   const add = (m: Map<string, number>, key: string, ms: number) =>
     m.set(key, (m.get(key) ?? 0) + ms);
   for (const k of info.kernels) {
+    // tfjs also lists its ops (`fusedConv2d__op`), timed around the kernels they run.
+    if (k.name.endsWith("__op")) continue;
     const ms = Number(k.kernelTimeMs) || 0;
     add(byKernel, k.name, ms);
     const filter = k.inputShapes[1];
