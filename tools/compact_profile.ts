@@ -1,10 +1,11 @@
 /**
  * Where a prediction's time goes, dense against compact: prunes `--model` (random weights,
- * seeded) to half of its MACs as `deno task bench --compact` does, folds the batch norms, and
- * prints each model's kernel time by kernel and each convolution's time by its widths, from
+ * seeded) to half of its MACs as `deno task bench --compact` does, folds the batch norms (unless
+ * `--keep-bn`), and prints each model's kernel time by kernel and each convolution's time by its widths, from
  * one profiled `predict` of `--batch` images after two warm-up runs.
  *
  *     deno run -A tools/compact_profile.ts [--backend wasm|webgpu] [--model resnet56] [--batch 32]
+ *       [--keep-bn]
  *
  * @module
  */
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     backend: { type: "string", default: "wasm" },
     model: { type: "string", default: "resnet56" },
     batch: { type: "string", default: "32" },
+    "keep-bn": { type: "boolean", default: false },
   },
 });
 
@@ -82,9 +84,13 @@ const env = { backend, versions: runtimeVersions("tools") };
 const dense = orExit(await init({ model: values.model, classes: 10, seed: 0 }, env)());
 const compact = orExit(pruneToFraction(dense, 0.5)).compact;
 const batch = Number(values.batch);
-console.log(`${values.model} on ${backend.name} (${backend.adapter}), batch ${batch}, folded`);
+const bn = values["keep-bn"] ? "batch norms kept" : "folded";
+console.log(`${values.model} on ${backend.name} (${backend.adapter}), batch ${batch}, ${bn}`);
 for (const [name, snapshot] of [["dense", dense], ["compact", compact]] as const) {
-  const { byKernel, byWidths, layers } = await profile(orExit(foldBatchNorm(snapshot)), batch);
+  const { byKernel, byWidths, layers } = await profile(
+    values["keep-bn"] ? snapshot : orExit(foldBatchNorm(snapshot)),
+    batch,
+  );
   const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
   console.log(`${name}: ${total.toFixed(1)} ms in kernels\n${show(byKernel)}`);
   console.log(

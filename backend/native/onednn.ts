@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { convolutionThreads } from "./conv_threads.ts";
 
 /** dnnl_status_success. */
 const OK = 0;
@@ -232,14 +233,6 @@ const LIBRARIES = ["libdnnl.so.2"];
  */
 const BATCH_NORM_THREADS = 1;
 /**
- * Convolutions run on every thread from this many multiply-accumulates on, below on one:
- * waking OpenMP's sleeping threads costs tens to hundreds of microseconds a call on these
- * virtual machines, more than small convolutions take (ResNet-56 at batch 1: 12.9 ms a
- * prediction on two threads, 6.1 on one; CifarNet's second convolution at batch 1, 26 M
- * multiply-accumulates: 370-450 us on two, 240-290 on one).
- */
-const PARALLEL_MACS = 1 << 26;
-/**
  * ReLU runs on every thread from this many values on, below on one: waking the other
  * threads costs more than it saves on small tensors (0.15 ms for 65,536 values on two).
  */
@@ -366,9 +359,7 @@ class Library {
       fusion.relu ?? false,
       ...geometryKey(g),
     ].join();
-    const macs = g.batchSize * g.outHeight * g.outWidth * g.outChannels * g.inChannels *
-      g.filterHeight * g.filterWidth;
-    const threads = macs >= PARALLEL_MACS ? this.#maxThreads : 1;
+    const threads = convolutionThreads(g, this.#maxThreads);
     this.#useThreads(threads);
     return this.#cached(key, () => this.#convolution(pass, g, fusion, threads));
   }
