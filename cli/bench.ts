@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import * as E from "fp-ts/Either";
 import { type BackendName, selectBackend } from "../backend/select_backend.ts";
+import { dispatchedShaders } from "../backend/kernels/dispatches.ts";
 import { countCost } from "../graph/count_cost.ts";
 import { buildModel } from "../models/zoo.ts";
 import { makeTrainStep } from "../stages/train_model.ts";
@@ -135,31 +136,13 @@ async function profile(model: string, batch: number): Promise<string> {
   });
   const wall = performance.now() - start;
   const variables = net.trainableWeights.map((w) => w.read() as tf.Variable);
-  const dispatches = await gpuDispatches(() => trainer.step(x, y, batch, 0.01));
+  const dispatches = (await dispatchedShaders(() => trainer.step(x, y, batch, 0.01))).shaders
+    ?.length ?? null;
   const report = await profileReport(model, batch, info, wall, variables, shape) +
     (dispatches === null ? "" : `\nWebGPU dispatches (shaders run) a training step: ${dispatches}`);
   trainer.dispose();
   net.dispose();
   return report;
-}
-
-/**
- * How many shaders `run` dispatches on the WebGPU backend (each costs tens of microseconds of
- * the CPU's time, whatever its size), or null on another backend. Counts the calls of the
- * backend's `recordAndSubmit` (tfjs-backend-webgpu 4.22), which records one dispatch each.
- */
-async function gpuDispatches(run: () => Promise<unknown>): Promise<number | null> {
-  if (tf.getBackend() !== "webgpu") return null;
-  const backend = tf.backend() as unknown as { recordAndSubmit: (...a: unknown[]) => unknown };
-  const record = backend.recordAndSubmit;
-  let count = 0;
-  backend.recordAndSubmit = (...a: unknown[]) => (count++, record.apply(backend, a));
-  try {
-    await run();
-  } finally {
-    backend.recordAndSubmit = record;
-  }
-  return count;
 }
 
 function round(n: number): number {

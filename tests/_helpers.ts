@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
+import { dispatchedShaders } from "../backend/kernels/dispatches.ts";
 import type { Either } from "fp-ts/Either";
 
 /** Runs `body` with a fresh temporary folder named with `prefix`, then removes it. */
@@ -49,19 +50,25 @@ export async function predictValues(model: tf.LayersModel, x: tf.Tensor): Promis
   return values;
 }
 
-/** Runs `cli/<command>.ts` (what `deno task <command>` runs) in a subprocess; code and output. */
-export async function runCommand(
-  command: "prune" | "baseline" | "ablate" | "bench" | "lineage",
-  args: readonly string[],
-) {
-  const script = new URL(`../cli/${command}.ts`, import.meta.url).pathname;
+/** Runs Deno with `args` (in `cwd`, default this process's) in a subprocess; code and output. */
+export async function runDeno(args: readonly string[], cwd?: string) {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, ...args],
+    args: [...args],
+    cwd,
     stdout: "piped",
     stderr: "piped",
   }).output();
   const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
+}
+
+/** Runs `cli/<command>.ts` (what `deno task <command>` runs) in a subprocess; code and output. */
+export function runCommand(
+  command: "prune" | "baseline" | "ablate" | "bench" | "lineage",
+  args: readonly string[],
+) {
+  const script = new URL(`../cli/${command}.ts`, import.meta.url).pathname;
+  return runDeno(["run", "-A", script, ...args]);
 }
 
 /** Runs `deno task <command>` (prune by default) in a subprocess; its exit code and output. */
@@ -99,11 +106,6 @@ export const QUICK_RUN: readonly string[] = [
   "--json",
 ] as const; // deno-fmt-ignore
 
-/** The WebGPU backend's `recordAndSubmit` (tfjs-backend-webgpu 4.22): one call a dispatch. */
-interface RecordingBackend {
-  recordAndSubmit: (program: { shaderKey: string }, ...rest: unknown[]) => unknown;
-}
-
 /**
  * Every output of `build` on `backend`, read back, with the kernels it ran and, on webgpu, the
  * shader key of each dispatch; fails the test if a tensor leaked.
@@ -111,24 +113,12 @@ interface RecordingBackend {
 export async function runOn(backend: string, build: () => tf.Tensor[]) {
   await tf.setBackend(backend);
   const before = tf.memory().numTensors;
-  const shaders: string[] = [];
-  const gpu = backend === "webgpu" ? tf.backend() as unknown as RecordingBackend : null;
-  const record = gpu?.recordAndSubmit;
-  if (gpu && record) {
-    gpu.recordAndSubmit = (program, ...rest) => (
-      shaders.push(program.shaderKey), record.call(gpu, program, ...rest)
-    );
-  }
-  try {
-    const info = await tf.profile(() => tf.tidy(build));
-    const outs = info.result as tf.Tensor[];
-    const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
-    tf.dispose(outs);
-    assert.equal(tf.memory().numTensors, before, `tensors leaked on ${backend}`);
-    return { values, kernels: info.kernels.map((k) => k.name), shaders };
-  } finally {
-    if (gpu && record) gpu.recordAndSubmit = record;
-  }
+  const { result: info, shaders } = await dispatchedShaders(() => tf.profile(() => tf.tidy(build)));
+  const outs = info.result as tf.Tensor[];
+  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
+  tf.dispose(outs);
+  assert.equal(tf.memory().numTensors, before, `tensors leaked on ${backend}`);
+  return { values, kernels: info.kernels.map((k) => k.name), shaders: shaders ?? [] };
 }
 
 /** Each output within `tol` times its largest magnitude (at least 1) of the reference. */

@@ -4,21 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { runDeno } from "./_helpers.ts";
 
 const noGpu = (await navigator.gpu?.requestAdapter()) == null;
 const root = new URL("..", import.meta.url).pathname;
-
-/** Runs Deno with `args` in `cwd`; its exit code and output. */
-async function deno(args: string[], cwd: string) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
-}
 
 Deno.test({
   name: "the bundled bench runs WebGPU from a folder without the project, our kernels included",
@@ -28,12 +17,12 @@ Deno.test({
     try {
       const bundle = join(dir, "bench.js");
       // The command tools/gpu/pack.sh runs.
-      const built = await deno(
+      const built = await runDeno(
         ["bundle", "--quiet", "--platform", "deno", "--minify", "-o", bundle, "cli/bench.ts"],
         root,
       );
       assert.equal(built.code, 0, built.stderr);
-      const run = await deno(
+      const run = await runDeno(
         ["run", "-A", bundle, "--backend", "webgpu", "--model", "cifarnet", "--batch", "2"]
           .concat(["--profile"]),
         dir,
